@@ -1,0 +1,61 @@
+// One reply API for every command, encoded as RESP2 or RESP3 (after HELLO 3) by
+// net/resp.ts. The store (core/) builds these values; it never sees bytes on a wire.
+// Keys and values are binary-safe: values are Buffers; keys travel as Buffers too.
+
+export type Reply =
+  /** +OK style status line. Must not contain CR or LF. */
+  | { readonly t: 'simple'; readonly s: string }
+  /** -ERR style error line: the full text including its code word, e.g. "WRONGTYPE Operation ...". */
+  | { readonly t: 'error'; readonly s: string }
+  | { readonly t: 'int'; readonly n: number }
+  | { readonly t: 'bulk'; readonly b: Buffer }
+  /** Null bulk string: RESP2 `$-1`, RESP3 `_`. */
+  | { readonly t: 'null' }
+  /** Null array: RESP2 `*-1`, RESP3 `_` (EXEC aborted by WATCH, BLPOP timeout). */
+  | { readonly t: 'nullArray' }
+  | { readonly t: 'array'; readonly items: readonly Reply[] }
+  /** RESP3 double; RESP2 sends it as a bulk string in Redis's formatting. */
+  | { readonly t: 'double'; readonly d: number }
+  /** RESP3 map; RESP2 sends a flat array k1 v1 k2 v2 ... */
+  | { readonly t: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
+  /** RESP3 set; RESP2 sends an array. */
+  | { readonly t: 'set'; readonly items: readonly Reply[] }
+  /** RESP3 boolean; RESP2 sends integer 1 or 0. */
+  | { readonly t: 'bool'; readonly v: boolean }
+  /** RESP3 verbatim string (INFO, CLIENT LIST); RESP2 sends a bulk string. */
+  | { readonly t: 'verbatim'; readonly format: 'txt' | 'mkd'; readonly s: string }
+  /** RESP3 out-of-band push (MONITOR, invalidation); RESP2 sends an array. */
+  | { readonly t: 'push'; readonly items: readonly Reply[] };
+
+// Shared constants so hot paths do not allocate.
+export const OK: Reply = Object.freeze({ t: 'simple', s: 'OK' });
+export const NULL: Reply = Object.freeze({ t: 'null' });
+export const NULL_ARRAY: Reply = Object.freeze({ t: 'nullArray' });
+export const EMPTY_ARRAY: Reply = Object.freeze({ t: 'array', items: Object.freeze([]) as readonly Reply[] });
+export const ZERO: Reply = Object.freeze({ t: 'int', n: 0 });
+export const ONE: Reply = Object.freeze({ t: 'int', n: 1 });
+
+export const simple = (s: string): Reply => ({ t: 'simple', s });
+export const err = (s: string): Reply => ({ t: 'error', s });
+export const int = (n: number): Reply => (n === 0 ? ZERO : n === 1 ? ONE : { t: 'int', n });
+export const bulk = (b: Buffer): Reply => ({ t: 'bulk', b });
+export const bulkStr = (s: string): Reply => ({ t: 'bulk', b: Buffer.from(s) });
+export const array = (items: readonly Reply[]): Reply => ({ t: 'array', items });
+export const double = (d: number): Reply => ({ t: 'double', d });
+
+/** Redis's own error words, so clients that match on them (ioredis does) behave. */
+export const Errors = {
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  syntax: 'ERR syntax error',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  overflow: 'ERR increment or decrement would overflow',
+  noSuchKey: 'ERR no such key',
+  oom: "OOM command not allowed when used memory > 'maxmemory'.",
+  noAuth: 'NOAUTH Authentication required.',
+  wrongArity: (name: string) => `ERR wrong number of arguments for '${name.toLowerCase()}' command`,
+  unknownCommand: (name: string, args: readonly string[]) =>
+    `ERR unknown command '${name}', with args beginning with: ${args.map((a) => `'${a}' `).join('')}`,
+  noPerm: (name: string) =>
+    `NOPERM User has no permissions to run the '${name.toLowerCase()}' command`,
+} as const;
