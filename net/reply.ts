@@ -7,7 +7,8 @@ export type Reply =
   | { readonly t: 'simple'; readonly s: string }
   /** -ERR style error line: the full text including its code word, e.g. "WRONGTYPE Operation ...". */
   | { readonly t: 'error'; readonly s: string }
-  | { readonly t: 'int'; readonly n: number }
+  /** Integer; a bigint only where a 64-bit value may exceed 2^53 (INCRBY near the limits). */
+  | { readonly t: 'int'; readonly n: number | bigint }
   | { readonly t: 'bulk'; readonly b: Buffer }
   /** Null bulk string: RESP2 `$-1`, RESP3 `_`. */
   | { readonly t: 'null' }
