@@ -1,0 +1,81 @@
+// Scenarios as data, runs as plans. A scenario names a system under test, a topology, a
+// workload, a fault schedule (fixed and/or swarm-drawn), durations and checks. Before a run
+// starts, everything the seed decides about the workload and the faults is drawn into a
+// `Plan` (the run's tape); the plan is what `shrink` cuts down and what a regression case
+// saves. The network's and disks' draws stay in their own streams during the run.
+
+import type { TimedFault } from './faults';
+
+/** One client operation the workload will issue (system-specific, JSON-serializable). */
+export interface PlannedOp<Op = unknown> {
+  readonly atMs: number;
+  readonly client: string;
+  readonly op: Op;
+}
+
+export interface Plan<Op = unknown> {
+  readonly scenario: string;
+  readonly seed: number;
+  /** Safety phase: faults are active. */
+  readonly durationMs: number;
+  /** Liveness phase: all faults healed; progress must be made within this bound. */
+  readonly livenessMs: number;
+  readonly faults: readonly TimedFault[];
+  readonly ops: readonly PlannedOp<Op>[];
+}
+
+export type ViolationKind = 'safety' | 'liveness';
+
+export interface Violation {
+  /** The checker's name, as it appears in failure reports ("linearizability", "durability", "raft.electionSafety", ...). */
+  readonly checker: string;
+  readonly kind: ViolationKind;
+  readonly message: string;
+  /** Operations involved (history op ids), for the timeline to highlight. */
+  readonly opIds?: readonly number[];
+}
+
+export interface RunStats {
+  readonly events: number;
+  readonly simulatedMs: number;
+  readonly wallMs: number;
+  readonly ops: number;
+  readonly opsOk: number;
+  readonly opsUnknown: number;
+  readonly faults: number;
+  readonly messages: number;
+}
+
+/** The JSON line `keepsake sim --json` prints per run. */
+export interface RunResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly traceHash: string;
+  readonly violations: readonly Violation[];
+  readonly stats: RunStats;
+}
+
+export interface RunOptions {
+  /** Keep every trace line (for --trace / --html). */
+  readonly keepTrace?: boolean;
+}
+
+/** What a run leaves behind besides its result: the material for traces and timelines. */
+export interface RunArtifacts {
+  readonly result: RunResult;
+  readonly traceLines: readonly { t: number; k: string; n: string; d: string }[] | null;
+  /** The recorded client history (JSON-serializable), when the scenario has clients. */
+  readonly history: unknown;
+  readonly plan: Plan;
+}
+
+export interface Scenario<Op = unknown> {
+  readonly name: string;
+  /** One line for `keepsake scenarios`. */
+  readonly description: string;
+  /** Draw the plan for a seed (workload + faults): deterministic in the seed. */
+  plan(seed: number): Plan<Op>;
+  /** Execute a plan (possibly a shrunk one). Must be deterministic in the plan. */
+  execute(plan: Plan<Op>, opts: RunOptions): Omit<RunArtifacts, 'result'> & { result: Omit<RunResult, 'stats'> & { stats: Omit<RunStats, 'wallMs'> } };
+}
