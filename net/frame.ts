@@ -121,7 +121,8 @@ export class FrameDecoder<M extends { readonly type: string }> {
       }
       if (avail < 4 + payloadBytes) break;
       const tag = this.buf[this.start + 4]!;
-      const body = this.buf.subarray(this.start + frameHeaderBytes, this.start + 4 + payloadBytes);
+      // A copy: msgpack returns `bin` fields as views into its input, and this buffer is reused.
+      const body = this.buf.slice(this.start + frameHeaderBytes, this.start + 4 + payloadBytes);
       this.start += 4 + payloadBytes;
       const r = this.codec.decodeBody(tag, body);
       if (!r.ok) return this.fail(out, r.error);

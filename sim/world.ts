@@ -100,6 +100,10 @@ export class World<M> {
     restarts: 0,
   };
   private readonly queue = new EventQueue<WorldEvent<M>>();
+  /** Times are kept to the microsecond so sums of delays do not accumulate float noise. */
+  private schedule(atMs: number, ev: WorldEvent<M>): void {
+    this.queue.push(Math.round(atMs * 1000) / 1000, ev);
+  }
   private readonly slots = new Map<NodeId, NodeSlot<M>>();
   private readonly held = new Map<string, { from: NodeId; to: NodeId; msg: M; msgId: number }[]>();
   private readonly observers: WorldObserver<M>[] = [];
@@ -274,7 +278,7 @@ export class World<M> {
         slot.timerGen.set(e.name, gen);
         // A drifting clock runs its timers fast or slow.
         const delay = Math.max(0, e.afterMs) / (1 + slot.clockDriftPpm / 1e6);
-        this.queue.push(this.now + delay, { kind: 'timer', node: slot.id, incarnation: slot.incarnation, name: e.name, gen });
+        this.schedule(this.now + delay, { kind: 'timer', node: slot.id, incarnation: slot.incarnation, name: e.name, gen });
         return;
       }
       case 'cancelTimer':
@@ -284,7 +288,7 @@ export class World<M> {
         const start = Math.max(this.now, slot.diskFreeAtMs);
         const done = start + this.diskOpLatency(e.op) * slot.diskSlowFactor;
         slot.diskFreeAtMs = done;
-        this.queue.push(done, { kind: 'diskDone', node: slot.id, incarnation: slot.incarnation, req: e.req, op: e.op });
+        this.schedule(done, { kind: 'diskDone', node: slot.id, incarnation: slot.incarnation, req: e.req, op: e.op });
         return;
       }
       case 'note':
@@ -323,7 +327,7 @@ export class World<M> {
       case 'deliver': {
         this.trace.add(this.now, 'send', from, `#${msgId} to ${to} +${verdict.delaysMs.join('+')} ${this.describeMsg(msg)}`);
         if (verdict.delaysMs.length > 1) this.stats.messagesDuplicated += verdict.delaysMs.length - 1;
-        for (const d of verdict.delaysMs) this.queue.push(this.now + d, { kind: 'deliver', from, to, msg, msgId });
+        for (const d of verdict.delaysMs) this.schedule(this.now + d, { kind: 'deliver', from, to, msg, msgId });
         return;
       }
       default:
@@ -484,7 +488,7 @@ export class World<M> {
     const key = `${from}>${to}`;
     const q = this.held.get(key) ?? [];
     this.held.delete(key);
-    for (const h of q) this.queue.push(this.now + this.net.latency(), { kind: 'deliver', from: h.from, to: h.to, msg: h.msg, msgId: h.msgId });
+    for (const h of q) this.schedule(this.now + this.net.latency(), { kind: 'deliver', from: h.from, to: h.to, msg: h.msg, msgId: h.msgId });
   }
 
   heldCount(from: NodeId, to: NodeId): number {

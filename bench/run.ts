@@ -1,0 +1,38 @@
+// `npm run bench`: every benchmark, one table, and bench/results.json with every figure named
+// and with its unit. Figures compared with a reference are ratios from the same run.
+
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import type { Figure } from './figures';
+import { benchKernel } from './kernel';
+import { benchSweep } from './sweep';
+
+interface Bench {
+  readonly group: string;
+  readonly run: () => Figure[] | Promise<Figure[]>;
+}
+
+const benches: Bench[] = [
+  { group: 'kernel', run: () => benchKernel() },
+  { group: 'sweep', run: () => benchSweep() },
+];
+
+const only = process.argv.slice(2);
+const results: (Figure & { group: string })[] = [];
+for (const b of benches) {
+  if (only.length > 0 && !only.includes(b.group)) continue;
+  process.stderr.write(`bench: ${b.group}...\n`);
+  for (const f of await b.run()) results.push({ group: b.group, ...f });
+}
+
+const rows = results.map((r) => [r.group, r.name, String(r.value), r.unit]);
+const widths = [0, 1, 2, 3].map((i) => Math.max(...[['group', 'figure', 'value', 'unit'], ...rows].map((r) => r[i]!.length)));
+for (const r of [['group', 'figure', 'value', 'unit'], ...rows]) console.log(r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  '));
+
+const out = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+  figures: results,
+};
+writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+console.log(`\nwrote bench/results.json (${results.length} figures)`);
