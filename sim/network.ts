@@ -54,20 +54,20 @@ export class SimNetwork {
 
   /** Decide a message's fate at send time. */
   onSend(from: NodeId, to: NodeId): SendVerdict {
-    const key = linkKey(from, to);
-    if (this.blocked.has(key)) return { kind: 'drop', reason: 'partition' };
-    if (this.holding.has(key)) return { kind: 'hold' };
+    if (this.blocked.size > 0 || this.holding.size > 0) {
+      const key = linkKey(from, to);
+      if (this.blocked.has(key)) return { kind: 'drop', reason: 'partition' };
+      if (this.holding.has(key)) return { kind: 'hold' };
+    }
     const c = this.config;
     if (this.rng.chance(c.dropRate)) return { kind: 'drop', reason: 'random' };
-    const copies = this.rng.chance(c.duplicateRate) ? 2 : 1;
-    const delaysMs: number[] = [];
-    for (let i = 0; i < copies; i++) delaysMs.push(this.latency());
-    return { kind: 'deliver', delaysMs };
+    if (!this.rng.chance(c.duplicateRate)) return { kind: 'deliver', delaysMs: [this.latency()] };
+    return { kind: 'deliver', delaysMs: [this.latency(), this.latency()] };
   }
 
   /** A partition also drops what is in flight across it when it arrives. */
   canDeliver(from: NodeId, to: NodeId): boolean {
-    return !this.blocked.has(linkKey(from, to));
+    return this.blocked.size === 0 || !this.blocked.has(linkKey(from, to));
   }
 
   latency(): number {

@@ -18,6 +18,7 @@ export class TraceHasher {
   private h2 = 0x01000193 ^ 0x5bd1e995;
   count = 0;
 
+  /** Hash one string followed by a separator. */
   addString(s: string): void {
     let h1 = this.h1;
     let h2 = this.h2;
@@ -27,11 +28,26 @@ export class TraceHasher {
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
       h2 ^= h2 >>> 15;
     }
-    // Line separator.
-    h1 = Math.imul(h1 ^ 10, 0x01000193);
-    h2 = Math.imul(h2 ^ 10, 0x5bd1e995);
+    this.h1 = Math.imul(h1 ^ 31, 0x01000193);
+    this.h2 = Math.imul(h2 ^ 31, 0x5bd1e995);
+  }
+
+  /** Hash a number exactly (time in ms with microsecond resolution, counters) without formatting it. */
+  addNumber(x: number): void {
+    const lo = x >>> 0;
+    const hi = Math.floor(x / 4294967296) | 0;
+    let h1 = Math.imul(this.h1 ^ lo, 0x01000193);
+    let h2 = Math.imul(this.h2 ^ hi, 0x5bd1e995);
+    const frac = Math.round((x - Math.floor(x)) * 1e6);
+    h1 = Math.imul(h1 ^ frac, 0x01000193);
+    h2 = Math.imul(h2 ^ lo, 0x5bd1e995);
     this.h1 = h1;
-    this.h2 = h2;
+    this.h2 = h2 ^ (h2 >>> 13);
+  }
+
+  endLine(): void {
+    this.h1 = Math.imul(this.h1 ^ 10, 0x01000193);
+    this.h2 = Math.imul(this.h2 ^ 10, 0x5bd1e995);
     this.count += 1;
   }
 
@@ -49,7 +65,12 @@ export class Trace {
   }
 
   add(t: number, k: string, n: string, d: string): void {
-    this.hasher.addString(`${t} ${k} ${n} ${d}`);
+    const h = this.hasher;
+    h.addNumber(t);
+    h.addString(k);
+    h.addString(n);
+    h.addString(d);
+    h.endLine();
     if (this.lines) this.lines.push({ t, k, n, d });
   }
 

@@ -325,7 +325,8 @@ export class World<M> {
         return;
       }
       case 'deliver': {
-        this.trace.add(this.now, 'send', from, `#${msgId} to ${to} +${verdict.delaysMs.join('+')} ${this.describeMsg(msg)}`);
+        const delays = verdict.delaysMs.length === 1 ? String(verdict.delaysMs[0]) : verdict.delaysMs.join('+');
+        this.trace.add(this.now, 'send', from, `#${msgId} to ${to} +${delays} ${this.describeMsg(msg)}`);
         if (verdict.delaysMs.length > 1) this.stats.messagesDuplicated += verdict.delaysMs.length - 1;
         for (const d of verdict.delaysMs) this.schedule(this.now + d, { kind: 'deliver', from, to, msg, msgId });
         return;
