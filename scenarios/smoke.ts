@@ -8,7 +8,10 @@ import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig }
 import { SeededRng } from '../sim/rng';
 import type { Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
-import { RegisterServer, type RegisterBugs, type RegMsg } from './toys/register';
+import { FrameCodec } from '../net/frame';
+import { RegisterServer, regFrameTags, type RegisterBugs, type RegMsg } from './toys/register';
+
+const regCodec = new FrameCodec<RegMsg>({ tags: regFrameTags, frameBytesMax: 4096 });
 
 export type RegOp = { readonly kind: 'read' } | { readonly kind: 'write'; readonly value: string };
 
@@ -154,6 +157,7 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
       keepTrace: opts.keepTrace ?? false,
       network: cfg.network,
       diskLatency: cfg.disk ?? {},
+      codec: regCodec,
       nodes: [
         { id: server, factory: (env) => new RegisterServer(env, cfg.bugs) },
         ...clients.map((c) => ({

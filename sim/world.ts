@@ -5,6 +5,7 @@
 
 import type { DiskOp, DiskResult } from '../net/disk';
 import { assert, unreachable, type Effect, type Input, type Machine, type MachineFactory, type NodeId } from '../net/types';
+import type { FrameCodec } from '../net/frame';
 import { SimDisk, randomCrash, type CrashChooser } from './disk';
 import { SimNetwork, type NetworkConfig } from './network';
 import { EventQueue } from './queue';
@@ -38,6 +39,12 @@ export interface WorldOptions<M> {
   readonly describeMsg?: (msg: M) => string;
   /** Refuse to run more than this many events (a runaway guard). */
   readonly eventsMax?: number;
+  /**
+   * When given, every message crosses the wire format: encoded at send, decoded at delivery, so
+   * what arrives is exactly what a socket would carry (a message the codec refuses is dropped
+   * and traced as 'wire').
+   */
+  readonly codec?: FrameCodec<M & { readonly type: string }>;
 }
 
 type WorldEvent<M> =
@@ -111,6 +118,7 @@ export class World<M> {
   private readonly diskLatency: DiskLatencyConfig;
   private readonly diskRng: SeededRng;
   private readonly eventsMax: number;
+  private readonly codec: FrameCodec<M & { readonly type: string }> | null;
   private msgSeq = 0;
   private diskReqSeq = 0;
   private started = false;
@@ -123,6 +131,7 @@ export class World<M> {
     this.diskLatency = { ...defaultDiskLatency, ...opts.diskLatency };
     this.diskRng = this.rng.get('disk');
     this.eventsMax = opts.eventsMax ?? 50_000_000;
+    this.codec = opts.codec ?? null;
     for (const spec of opts.nodes) {
       assert(!this.slots.has(spec.id), `duplicate node id ${spec.id}`);
       this.slots.set(spec.id, {
@@ -306,9 +315,11 @@ export class World<M> {
     return Math.round((base + jitter) * 1000) / 1000;
   }
 
-  private send(from: NodeId, to: NodeId, msg: M): void {
+  private send(from: NodeId, to: NodeId, sent: M): void {
     this.slot(to); // unknown destinations are a bug
     const msgId = ++this.msgSeq;
+    const msg = this.codec ? this.throughWire(from, to, sent, msgId) : sent;
+    if (msg === null) return;
     this.stats.messagesSent += 1;
     for (const o of this.observers) o({ kind: 'send', at: this.now, from, to, msg, msgId });
     const verdict = this.net.onSend(from, to);
@@ -334,6 +345,21 @@ export class World<M> {
       default:
         unreachable(verdict, 'send verdict');
     }
+  }
+
+  /** Encode and decode as a socket would; null when the codec refuses the message. */
+  private throughWire(from: NodeId, to: NodeId, msg: M, msgId: number): M | null {
+    const codec = this.codec!;
+    const enc = codec.encode(msg as M & { readonly type: string });
+    const dec = enc.ok ? codec.decoder().push(enc.bytes)[0] : undefined;
+    if (!enc.ok || !dec || !dec.ok) {
+      const why = !enc.ok ? enc.error.message : dec && !dec.ok ? dec.error.message : 'incomplete frame';
+      this.stats.messagesSent += 1;
+      this.trace.add(this.now, 'wire', from, `#${msgId} to ${to} refused: ${why}`);
+      this.dropped(from, to, msgId, `wire: ${why}`);
+      return null;
+    }
+    return dec.msg as M;
   }
 
   private dropped(from: NodeId, to: NodeId, msgId: number, reason: string): void {

@@ -249,3 +249,31 @@ describe('disk latency and ordering in the world', () => {
     expect(timeOfFsync(5)).toBe(50);
   });
 });
+
+describe('messages through the wire format', () => {
+  it('with a codec, messages arrive as decoded copies and oversized ones are dropped as wire errors', async () => {
+    const { FrameCodec } = await import('../../net/frame');
+    const codec = new FrameCodec<Msg>({ tags: { ping: 1, pong: 2 }, frameBytesMax: 16 });
+    const got: unknown[] = [];
+    class Rx implements Machine<Msg> {
+      step(input: Input<Msg>): Effect<Msg>[] {
+        if (input.type === 'message') got.push(input.msg);
+        return [];
+      }
+    }
+    class Tx implements Machine<Msg> {
+      step(input: Input<Msg>): Effect<Msg>[] {
+        if (input.type !== 'start') return [];
+        return [
+          { type: 'send', to: B, msg: { type: 'ping', n: 7 } },
+          { type: 'send', to: B, msg: { type: 'ping', n: 2 ** 40, pad: 'x'.repeat(40) } as unknown as Msg },
+        ];
+      }
+    }
+    const w = new World<Msg>({ seed: 1, codec, keepTrace: true, nodes: [{ id: A, factory: () => new Tx() }, { id: B, factory: () => new Rx() }] });
+    w.runUntil(100);
+    expect(got).toEqual([{ type: 'ping', n: 7 }]);
+    expect(w.stats.messagesDropped).toBe(1);
+    expect(w.trace.lines!.some((l) => l.k === 'wire' && l.d.includes('frameBytesMax'))).toBe(true);
+  });
+});
