@@ -145,4 +145,46 @@ describe('crash points', () => {
       expect(tornSeen).toBeGreaterThan(0); // the enumeration does produce torn tails
     });
   }
+
+  it('a crash during recovery, at every recovery disk operation, still loses nothing acknowledged', () => {
+    const probe = new Harness();
+    scenario(probe, 2);
+    const totalOps = probe.diskOps;
+    const firsts = choosers().filter((c) => ['loseAll', 'keepAll', 'dir0/fileAllButLast/tornHalf', 'dirHalf/fileHalf/torn1'].includes(c.name));
+    const seconds = choosers().filter((c) => ['loseAll', 'keepAll', 'dirAll/file0/torn1', 'dirHalf/fileAllButLast/tornAllBut1'].includes(c.name));
+    let cases = 0;
+    for (let point = 0; point <= totalOps; point += 2) {
+      for (const first of firsts) {
+        const h = new Harness();
+        h.diskOpsBudget = point;
+        scenario(h, 2);
+        const acked = h.acks();
+        const disk = h.nodes.get(k1)!.disk;
+        disk.crash(first.c);
+        const snapshotOfDisk = disk.fileNames().map((f) => [f, disk.peek(f)!] as const);
+        // How many disk ops does the recovery take? Then crash it after each one.
+        const ops0 = h.diskOps;
+        recover(h);
+        const recoveryOps = h.diskOps - ops0;
+        for (let r = 0; r < recoveryOps; r++) {
+          for (const second of seconds) {
+            const h2 = new Harness();
+            const d2 = h2.add(cfg).disk;
+            h2.queue = [];
+            for (const [f, data] of snapshotOfDisk) d2.execute({ op: 'write', file: f, offset: 0, data });
+            d2.execute({ op: 'fsyncDir' });
+            for (const [f] of snapshotOfDisk) d2.execute({ op: 'fsync', file: f });
+            h2.restart(k1);
+            h2.diskOpsBudget = h2.diskOps + r;
+            while (h2.stepOne());
+            d2.crash(second.c);
+            const where = `crash after op ${point} (${first.name}), then after recovery op ${r} (${second.name}), acked ${acked}`;
+            checkRecovered(recover(h2), acked, where);
+            cases += 1;
+          }
+        }
+      }
+    }
+    expect(cases).toBeGreaterThan(300);
+  });
 });
