@@ -40,7 +40,8 @@ function runWorkload(h: Harness, gap: number): void {
 }
 
 /** The whole run: boot, the workload, then whatever follows until quiet (or the crash). */
-function scenario(h: Harness, gap: number): void {
+function scenario(h: Harness, gap: number, deferFsync = false): void {
+  h.deferFsync = deferFsync;
   h.add(cfg);
   while (h.stepOne());
   runWorkload(h, gap);
@@ -108,21 +109,37 @@ describe('crash points', () => {
     expect(s.fsyncs).toBeLessThan(totalRecords); // group commit shared fsyncs
   });
 
-  for (const gap of [1, 3]) {
-    it(`every crash point and crash outcome recovers every acknowledged record (batch gap ${gap})`, () => {
+  for (const [gap, defer] of [[1, false], [3, false], [1, true], [2, true]] as const) {
+    it(`every crash point and crash outcome recovers every acknowledged record (batch gap ${gap}${defer ? ', fsyncs late' : ''})`, () => {
       const probe = new Harness();
-      scenario(probe, gap);
+      scenario(probe, gap, defer);
       expect(probe.acks()).toBe(totalRecords);
       const totalOps = probe.diskOps;
       expect(totalOps).toBeGreaterThan(50);
       let cases = 0;
       let tornSeen = 0;
       let maxAcked = 0;
+      let processCrashes = 0;
       for (let point = 0; point <= totalOps; point++) {
+        {
+          // A process crash (the disk keeps everything, synced or not), a recovery, then a
+          // power loss: what the recovery reported must have been made durable by it.
+          const h = new Harness();
+          h.diskOpsBudget = point;
+          scenario(h, gap, defer);
+          const acked = h.acks();
+          const node = recover(h);
+          const where = `gap ${gap}, process crash after disk op ${point}, then power loss`;
+          checkRecovered(node, acked, where);
+          const reported = node.keeper.durableOffset;
+          h.nodes.get(k1)!.disk.crash(crashLoseAll);
+          checkRecovered(recover(h), reported, where);
+          processCrashes += 1;
+        }
         for (const { name, c } of choosers()) {
           const h = new Harness();
           h.diskOpsBudget = point;
-          scenario(h, gap);
+          scenario(h, gap, defer);
           const acked = h.acks();
           maxAcked = Math.max(maxAcked, acked);
           const disk = h.nodes.get(k1)!.disk;
@@ -141,6 +158,7 @@ describe('crash points', () => {
         }
       }
       expect(cases).toBeGreaterThan(1000);
+      expect(processCrashes).toBe(totalOps + 1);
       expect(maxAcked).toBe(totalRecords); // the late crash points do crash after acknowledgements
       expect(tornSeen).toBeGreaterThan(0); // the enumeration does produce torn tails
     });

@@ -55,6 +55,11 @@ export class Harness {
   /** Disk ops held back instead of executed (to keep an fsync in flight), by predicate. */
   hold: ((node: NodeId, op: Effect<KeeperMsg> & { type: 'disk' }) => boolean) | null = null;
   held: { node: NodeId; eff: Effect<KeeperMsg> & { type: 'disk' } }[] = [];
+  /** When true, fsyncs run late (one every third event, or when nothing else is left), as an
+   *  asynchronous disk may run them: writes issued after an fsync can execute before it. */
+  deferFsync = false;
+  private deferred: { node: NodeId; eff: Effect<KeeperMsg> & { type: 'disk' } }[] = [];
+  private steps = 0;
 
   add(cfg: Omit<KeeperConfig, 'stateMachine'>, disk = new SimDisk()): Node {
     const sm = new ToyLog();
@@ -71,6 +76,7 @@ export class Harness {
     const disk = this.nodes.get(id)!.disk;
     this.queue = this.queue.filter((e) => e.to !== id);
     this.held = this.held.filter((h) => h.node !== id);
+    this.deferred = this.deferred.filter((h) => h.node !== id);
     return this.add(cfg, disk);
   }
 
@@ -90,6 +96,12 @@ export class Harness {
   /** Runs one event; false when there is nothing to run or the crash budget is spent. */
   stepOne(): boolean {
     if (this.crashed) return false;
+    this.steps += 1;
+    if (this.deferred.length > 0 && (this.queue.length === 0 || this.steps % 3 === 0)) {
+      const d = this.deferred.shift()!;
+      this.execDisk(d.node, this.nodes.get(d.node)!, d.eff);
+      return true;
+    }
     const ev = this.queue.shift();
     if (!ev) return false;
     const node = this.nodes.get(ev.to);
@@ -125,6 +137,7 @@ export class Harness {
     switch (eff.type) {
       case 'disk':
         if (this.hold?.(from, eff)) this.held.push({ node: from, eff });
+        else if (this.deferFsync && eff.op.op === 'fsync') this.deferred.push({ node: from, eff });
         else this.execDisk(from, node, eff);
         return;
       case 'send':
