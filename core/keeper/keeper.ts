@@ -571,6 +571,10 @@ export class Keeper implements Machine<KeeperMsg> {
     assert(offset > this.snapshotOffset && offset <= this.lastOffset, 'truncate outside the log');
     this.counters.suffixTruncations += 1;
     this.note(`log mismatch at ${offset}: cutting the suffix ${offset}..${this.lastOffset}`);
+    // Whoever waits for an offset at or after the cut waited for entries that are gone.
+    const [keep, gone] = partition(this.waiters, (w) => w.upTo < offset);
+    this.waiters = keep;
+    for (const w of gone) this.reject(w.to, 'mismatch');
     if (offset > this.writtenOffset) {
       this.log.length = offset - 1 - this.snapshotOffset; // never reached the disk
       return;
