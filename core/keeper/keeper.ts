@@ -67,6 +67,8 @@ export interface KeeperStats {
   tornTails: number;
   truncatedBytes: number;
   corruptRecords: number;
+  /** Bad records found below the snapshot: harmless, skipped, counted. */
+  corruptCoveredRecords: number;
   corruptSnapshots: number;
   corruptTermFiles: number;
   repairedRecords: number;
@@ -165,6 +167,7 @@ export class Keeper implements Machine<KeeperMsg> {
     tornTails: 0,
     truncatedBytes: 0,
     corruptRecords: 0,
+    corruptCoveredRecords: 0,
     corruptSnapshots: 0,
     corruptTermFiles: 0,
     repairedRecords: 0,
@@ -860,7 +863,7 @@ export class Keeper implements Machine<KeeperMsg> {
       if (!r.ok) return this.recoveryFailed(`read ${name}: ${r.code}`);
       const buf = r.data ?? new Uint8Array(0);
       const expected = this.lastOffset + 1;
-      const res = scanSegment(buf, first, isLast);
+      const res = scanSegment(buf, first, isLast, this.snapshotOffset);
       if (!res.ok && res.headerTorn) {
         this.counters.tornTails += 1;
         this.note(`${name}: torn header (segment being created at the crash); deleted`);
@@ -874,6 +877,10 @@ export class Keeper implements Machine<KeeperMsg> {
         return this.cutAtCorruption(segs, i, 0, expected, (segs[i + 1] ?? expected + 1) - 1, `${name}: ${why}`);
       }
       const scan = res.scan;
+      if (scan.coveredBad > 0) {
+        this.counters.corruptCoveredRecords += scan.coveredBad;
+        this.note(`${name}: ${scan.coveredBad} bad record(s) below snapshot ${this.snapshotOffset} skipped (covered, never applied)`);
+      }
       const seg: Segment = { first, name, sizeBytes: scan.validBytes };
       this.segments.push(seg);
       for (const rec of scan.records) {

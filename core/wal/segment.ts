@@ -78,6 +78,8 @@ export interface SegmentScan {
   /** Bytes of the valid prefix (header + good records). */
   readonly validBytes: number;
   readonly tail: ScanTail;
+  /** Bad records skipped because a snapshot covers them. */
+  readonly coveredBad: number;
 }
 
 export type ScanResult =
@@ -86,9 +88,11 @@ export type ScanResult =
 
 /**
  * Scans one segment. `isLast` says whether this is the newest segment (only it may end torn).
- * Records must carry dense offsets starting at the header's first offset.
+ * Records must carry dense offsets starting at the header's first offset. Records at offsets
+ * <= `coveredUpTo` are covered by a snapshot: a bad one among them is skipped (counted in
+ * `coveredBad`) by resynchronizing on the next valid record, since nothing needs it.
  */
-export function scanSegment(buf: Uint8Array, nameFirstOffset: number, isLast: boolean): ScanResult {
+export function scanSegment(buf: Uint8Array, nameFirstOffset: number, isLast: boolean, coveredUpTo = 0): ScanResult {
   const h = decodeSegmentHeader(buf);
   if (!h.ok) {
     // A header can only be torn if the segment was being created at the crash: it is the last
@@ -102,20 +106,30 @@ export function scanSegment(buf: Uint8Array, nameFirstOffset: number, isLast: bo
   const records: ScannedRecord[] = [];
   let pos = segmentHeaderBytes;
   let expected = h.firstOffset;
+  let coveredBad = 0;
   while (pos < buf.length) {
     const d = decodeRecordAt(buf, pos);
+    if ((!d.ok || d.record.offset !== expected) && expected <= coveredUpTo) {
+      const re = findResync(buf, pos + 1, expected, coveredUpTo + 1);
+      if (re !== null) {
+        coveredBad += 1;
+        pos = re.pos;
+        expected = re.offset;
+        continue;
+      }
+    }
     if (!d.ok || d.record.offset !== expected) {
       const reason = d.ok ? `offset ${d.record.offset} where ${expected} was expected` : `record ${d.reason}`;
       const laterOffset = findLaterValid(buf, pos + 1, expected);
       const tornPossible = isLast && laterOffset === 0;
       const tail: ScanTail = tornPossible ? { kind: 'torn', pos } : { kind: 'corrupt', pos, reason, laterOffset };
-      return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail } };
+      return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail, coveredBad } };
     }
     records.push({ ...d.record, pos, bytes: d.next - pos });
     pos = d.next;
     expected += 1;
   }
-  return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail: { kind: 'clean' } } };
+  return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail: { kind: 'clean' }, coveredBad } };
 }
 
 /**
@@ -133,4 +147,16 @@ function findLaterValid(buf: Uint8Array, from: number, expected: number): number
     if (d.ok && d.record.offset > best) best = d.record.offset;
   }
   return best;
+}
+
+/** The first valid record after `from` with an offset in (expected, upTo]: where to resume. */
+function findResync(buf: Uint8Array, from: number, expected: number, upTo: number): { pos: number; offset: number } | null {
+  const end = Math.min(buf.length, from + resyncScanBytesMax);
+  for (let p = from; p + recordHeaderBytes <= end; p++) {
+    const offset = getU64(buf, p + 8);
+    if (offset <= expected || offset > upTo) continue;
+    const d = decodeRecordAt(buf, p);
+    if (d.ok) return { pos: p, offset };
+  }
+  return null;
 }
