@@ -69,6 +69,8 @@ export interface KeeperStats {
   corruptRecords: number;
   /** Bad records found below the snapshot: harmless, skipped, counted. */
   corruptCoveredRecords: number;
+  /** Segment headers that failed their checksum and were rewritten. */
+  corruptHeaders: number;
   corruptSnapshots: number;
   corruptTermFiles: number;
   repairedRecords: number;
@@ -168,6 +170,7 @@ export class Keeper implements Machine<KeeperMsg> {
     truncatedBytes: 0,
     corruptRecords: 0,
     corruptCoveredRecords: 0,
+    corruptHeaders: 0,
     corruptSnapshots: 0,
     corruptTermFiles: 0,
     repairedRecords: 0,
@@ -551,9 +554,14 @@ export class Keeper implements Machine<KeeperMsg> {
       this.bytesSinceSnapshot += e.bytes;
     }
     this.durableOffset = mark;
-    this.corruptRanges = this.corruptRanges.filter((c) => c.toOffset > mark);
+    this.dropRepaired();
     this.ackWaiters();
     this.maybeCompact();
+  }
+
+  /** A corrupt range is repaired once the durable log (or snapshot) reaches past it. */
+  private dropRepaired(): void {
+    this.corruptRanges = this.corruptRanges.filter((c) => c.toOffset > this.durableOffset);
   }
 
   private ackWaiters(): void {
@@ -874,9 +882,17 @@ export class Keeper implements Machine<KeeperMsg> {
       const misplaced = first > expected || (first < expected && this.segments.length > 0);
       if (!res.ok || misplaced) {
         const why = res.ok ? `starts at ${first}, expected ${expected}` : res.reason;
-        return this.cutAtCorruption(segs, i, 0, expected, (segs[i + 1] ?? expected + 1) - 1, `${name}: ${why}`);
+        // Everything from `expected` is cut: at least up to what this and the later segments hold.
+        const held = res.ok ? first + res.scan.records.length - 1 : (segs[i + 1] ?? expected + 1) - 1;
+        const to = Math.max(expected, held, segs[segs.length - 1] ?? 0);
+        return this.cutAtCorruption(segs, i, 0, expected, to, `${name}: ${why}`);
       }
       const scan = res.scan;
+      if (scan.headerBad) {
+        this.counters.corruptHeaders += 1;
+        this.note(`${name}: segment header corrupt; records scanned by the file name's offset, header rewritten`);
+        this.laneSeq([{ op: 'write', file: name, offset: 0, data: encodeSegmentHeader(first) }], () => {});
+      }
       if (scan.coveredBad > 0) {
         this.counters.corruptCoveredRecords += scan.coveredBad;
         this.note(`${name}: ${scan.coveredBad} bad record(s) below snapshot ${this.snapshotOffset} skipped (covered, never applied)`);
@@ -939,6 +955,7 @@ export class Keeper implements Machine<KeeperMsg> {
       const lastOffsetIn = last ? last.first + this.countIn(last) - 1 : 0;
       this.current = last && lastOffsetIn === this.lastOffset ? last : null;
       this.durableOffset = this.writtenOffset = this.lastOffset;
+      this.dropRepaired();
       this.fenceTerm = Math.max(this.fenceTerm, this.snapshotTerm, this.termAt(this.lastOffset) ?? 0);
       this.phase = 'serving';
       this.note(

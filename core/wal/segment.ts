@@ -80,6 +80,8 @@ export interface SegmentScan {
   readonly tail: ScanTail;
   /** Bad records skipped because a snapshot covers them. */
   readonly coveredBad: number;
+  /** The header failed its checksum (records were scanned using the file name's offset). */
+  readonly headerBad: boolean;
 }
 
 export type ScanResult =
@@ -93,16 +95,19 @@ export type ScanResult =
  * `coveredBad`) by resynchronizing on the next valid record, since nothing needs it.
  */
 export function scanSegment(buf: Uint8Array, nameFirstOffset: number, isLast: boolean, coveredUpTo = 0): ScanResult {
-  const h = decodeSegmentHeader(buf);
-  if (!h.ok) {
+  const decoded = decodeSegmentHeader(buf);
+  let headerBad = false;
+  if (!decoded.ok) {
     // A header can only be torn if the segment was being created at the crash: it is the last
     // one and holds nothing but a partial header (zeros or a prefix).
-    const headerTorn = isLast && buf.length <= segmentHeaderBytes;
-    return { ok: false, headerTorn, reason: `segment header ${h.reason}` };
+    if (buf.length <= segmentHeaderBytes) return { ok: false, headerTorn: isLast, reason: `segment header ${decoded.reason}` };
+    // Records follow a rotted header: they check themselves, and the name gives the first
+    // offset, so scan them and let the caller rewrite the header.
+    headerBad = true;
+  } else if (decoded.firstOffset !== nameFirstOffset) {
+    return { ok: false, headerTorn: false, reason: `segment header names offset ${decoded.firstOffset}, file name ${nameFirstOffset}` };
   }
-  if (h.firstOffset !== nameFirstOffset) {
-    return { ok: false, headerTorn: false, reason: `segment header names offset ${h.firstOffset}, file name ${nameFirstOffset}` };
-  }
+  const h = { firstOffset: nameFirstOffset };
   const records: ScannedRecord[] = [];
   let pos = segmentHeaderBytes;
   let expected = h.firstOffset;
@@ -123,13 +128,13 @@ export function scanSegment(buf: Uint8Array, nameFirstOffset: number, isLast: bo
       const laterOffset = findLaterValid(buf, pos + 1, expected);
       const tornPossible = isLast && laterOffset === 0;
       const tail: ScanTail = tornPossible ? { kind: 'torn', pos } : { kind: 'corrupt', pos, reason, laterOffset };
-      return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail, coveredBad } };
+      return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail, coveredBad, headerBad } };
     }
     records.push({ ...d.record, pos, bytes: d.next - pos });
     pos = d.next;
     expected += 1;
   }
-  return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail: { kind: 'clean' }, coveredBad } };
+  return { ok: true, scan: { firstOffset: h.firstOffset, records, validBytes: pos, tail: { kind: 'clean' }, coveredBad, headerBad } };
 }
 
 /**

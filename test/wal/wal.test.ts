@@ -186,4 +186,27 @@ describe('segments', () => {
     }
     expect(scanSegment(h, 6, true)).toMatchObject({ ok: false, headerTorn: false });
   });
+
+  it('a rotted header over intact records: the records are still found, by the name offset', () => {
+    const buf = segmentOf(9, [Buffer.from('a'), Buffer.from('b')]);
+    buf[3] = buf[3]! ^ 0x10;
+    const r = scanSegment(buf, 9, false);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.scan.headerBad).toBe(true);
+    expect(r.scan.tail).toEqual({ kind: 'clean' });
+    expect(r.scan.records.map((x) => x.offset)).toEqual([9, 10]);
+  });
+
+  it('a bad record below the snapshot is skipped by resynchronizing, not reported', () => {
+    const payloads = [1, 2, 3, 4, 5].map((i) => Buffer.from(`p${i}`));
+    const buf = segmentOf(1, payloads);
+    buf[24 + 26 + 1] = buf[24 + 26 + 1]! ^ 1; // record 2's crc field
+    const r = scanSegment(buf, 1, true, 3);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.scan.coveredBad).toBe(1);
+    expect(r.scan.tail).toEqual({ kind: 'clean' });
+    expect(r.scan.records.map((x) => x.offset)).toEqual([1, 3, 4, 5]);
+    const strict = scanSegment(buf, 1, true, 0);
+    expect(strict.ok && strict.scan.tail.kind).toBe('corrupt');
+  });
 });
