@@ -768,8 +768,19 @@ export class Keeper implements Machine<KeeperMsg> {
       { op: 'fsyncDir' },
     ];
     this.phase = 'recovering';
-    this.laneSeq(ops, (err) => {
-      if (err) this.note(`installing peer snapshot ${offset} failed: ${err.code}`);
+    const durableAt = 4; // ops before this index leave the snapshot not yet durable
+    this.laneSeq(ops, (err, at) => {
+      if (err && at < durableAt) {
+        // Nothing changed but a temporary file: keep serving what we have; the catch-up timer
+        // asks again later (retrying at once would loop while the disk is full).
+        this.note(`installing peer snapshot ${offset} failed: ${err.code}; keeping the local log`);
+        this.laneOp({ op: 'delete', file: tmp }, () => {});
+        this.installing = false;
+        this.phase = 'serving';
+        this.out.push({ type: 'timer', name: catchupTimer, afterMs: catchupEveryMs });
+        return;
+      }
+      if (err) this.note(`installing peer snapshot ${offset}: cleanup failed (${err.code}); recovering from it`);
       else this.counters.snapshotsInstalled += 1;
       this.restartRecovery();
     });

@@ -1,5 +1,6 @@
 // Randomized: two keepers fed by a retrying leader, random power losses (random crash
-// outcomes), restarts and bit rot in one keeper's synced files at a time. Safety after every
+// outcomes), restarts, disks that fill up and free again, and bit rot in one keeper's synced
+// files at a time. Safety after every
 // recovery: each keeper's materializer holds exactly payloads 1..durable (never a corrupt or
 // reordered one). Liveness at the end (no more faults): both keepers reach the full log.
 
@@ -48,7 +49,7 @@ function checkSafe(h: Harness, where: string): void {
 
 describe('keeper swarm', () => {
   it('random crashes, restarts and bit rot never apply a bad record; keepers converge', () => {
-    const totals = { crashes: 0, rots: 0, detected: 0, repaired: 0, torn: 0 };
+    const totals = { crashes: 0, rots: 0, detected: 0, repaired: 0, torn: 0, diskFull: 0, rejectedFull: 0 };
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
         const rng = new SeededRng(`keeper-swarm:${seed}`);
@@ -86,6 +87,13 @@ describe('keeper swarm', () => {
               totals.rots += 1;
             }
           }
+          if (roll >= 0.15 && roll < 0.2) {
+            node.disk.capacityBytes = node.disk.usedBytes() + rng.int(300); // disk nearly full
+            totals.diskFull += 1;
+          } else if (roll >= 0.2 && roll < 0.3) {
+            node.disk.capacityBytes = Infinity; // space returns; the keeper's retry timer fires
+            h.fireTimer(victim, 'k.diskRetry');
+          }
           h.run();
           seen = absorbReplies(h, seen, known);
           checkSafe(h, `seed ${seed} round ${round}`);
@@ -99,6 +107,11 @@ describe('keeper swarm', () => {
         }
         // Liveness: no more faults; the leader finishes; catch-up timers fire.
         produced = totalRecords;
+        totals.rejectedFull += h.outbox.filter((o) => o.msg.type === 'k.appendReject' && o.msg.reason === 'diskFull').length;
+        for (const k of ks) {
+          h.nodes.get(k)!.disk.capacityBytes = Infinity;
+          h.fireTimer(k, 'k.diskRetry');
+        }
         for (let round = 0; round < 40; round++) {
           leaderRound(h, produced, known);
           h.run();
@@ -122,6 +135,7 @@ describe('keeper swarm', () => {
     expect(totals.rots).toBeGreaterThan(10);
     expect(totals.detected).toBeGreaterThan(5);
     expect(totals.repaired).toBeGreaterThan(5);
+    expect(totals.rejectedFull).toBeGreaterThan(0);
     console.log('keeper swarm totals', JSON.stringify(totals));
   });
 });
