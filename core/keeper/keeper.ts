@@ -135,6 +135,7 @@ export class Keeper implements Machine<KeeperMsg> {
   private rotating = false;
   private creating: Segment | null = null;
   private heardPeer = false;
+  private recoveryBroken = false;
   private compacting = false;
   private compactFailedAt = -1;
   private installing = false;
@@ -470,7 +471,11 @@ export class Keeper implements Machine<KeeperMsg> {
     this.laneOp({ op: 'append', file: cur.name, data }, (r) => {
       this.writing = false;
       if (!r.ok) return this.onWriteError(r, `append to ${cur.name}`, cur, startSize);
-      assert(r.offset === undefined || r.offset === startSize, 'append landed at an unexpected position');
+      if (r.offset !== undefined && r.offset !== startSize) {
+        // The file is not the size we believe (a failed cleanup, or a foreign writer): re-read it.
+        this.note(`append to ${cur.name} landed at ${r.offset}, expected ${startSize}; recovering from disk`);
+        return this.restartRecovery();
+      }
       cur.sizeBytes = startSize + batchBytes;
       this.writtenOffset = batch[batch.length - 1]!.offset;
       this.counters.recordsWritten += batch.length;
@@ -516,7 +521,13 @@ export class Keeper implements Machine<KeeperMsg> {
     const reason: AppendRejectReason = r.code === 'ENOSPC' ? 'diskFull' : 'diskError';
     // Forget what was not written; a partial append may have landed, so cut it off.
     this.log.length = this.writtenOffset - this.snapshotOffset;
-    if (seg) this.laneOp({ op: 'truncate', file: seg.name, length: goodSize }, () => {});
+    if (seg) {
+      this.laneOp({ op: 'truncate', file: seg.name, length: goodSize }, (t) => {
+        if (t.ok) return;
+        this.note(`cutting back ${seg.name} failed: ${t.code}; recovering from disk`);
+        this.restartRecovery();
+      });
+    }
     const [keep, drop] = partition(this.waiters, (w) => w.upTo <= this.writtenOffset);
     this.waiters = keep;
     for (const w of drop) this.reject(w.to, reason);
@@ -799,7 +810,7 @@ export class Keeper implements Machine<KeeperMsg> {
     this.phase = 'recovering';
     this.counters.recoveries += 1;
     this.lane = [];
-    this.laneBusy = this.syncInFlight = this.writing = this.rotating = this.heardPeer = false;
+    this.laneBusy = this.syncInFlight = this.writing = this.rotating = this.heardPeer = this.recoveryBroken = false;
     this.creating = null;
     this.compacting = this.installing = this.fencing = false;
     this.inbox = [];
@@ -818,8 +829,17 @@ export class Keeper implements Machine<KeeperMsg> {
   }
 
   private recoveryFailed(why: string): void {
+    if (this.recoveryBroken) return;
+    this.recoveryBroken = true;
     this.note(`recovery failed (${why}); retrying`);
     this.out.push({ type: 'timer', name: recoverRetryTimer, afterMs: recoverRetryMs });
+  }
+
+  /** A continuation for a recovery step that must succeed for the recovery to count. */
+  private mustOk(what: string): Cont {
+    return (r) => {
+      if (!r.ok) this.recoveryFailed(`${what}: ${r.code}`);
+    };
   }
 
   private recoverFrom(names: readonly string[]): void {
@@ -886,7 +906,7 @@ export class Keeper implements Machine<KeeperMsg> {
       if (!res.ok && res.headerTorn) {
         this.counters.tornTails += 1;
         this.note(`${name}: torn header (segment being created at the crash); deleted`);
-        this.laneOp({ op: 'delete', file: name }, () => {});
+        this.laneOp({ op: 'delete', file: name }, this.mustOk(`delete ${name}`));
         return this.finishRecovery();
       }
       // The first segment kept may start below the snapshot; every later one continues densely.
@@ -917,7 +937,7 @@ export class Keeper implements Machine<KeeperMsg> {
         this.bytesSinceSnapshot += rec.bytes;
       }
       this.durableOffset = this.writtenOffset = this.lastOffset;
-      this.laneOp({ op: 'fsync', file: name }, () => {});
+      this.laneOp({ op: 'fsync', file: name }, this.mustOk(`fsync ${name}`));
       const tail = scan.tail;
       switch (tail.kind) {
         case 'clean':
@@ -926,7 +946,9 @@ export class Keeper implements Machine<KeeperMsg> {
           this.counters.tornTails += 1;
           this.counters.truncatedBytes += buf.length - tail.pos;
           this.note(`${name}: torn tail at byte ${tail.pos}, ${buf.length - tail.pos} bytes cut; log ends at ${this.lastOffset}`);
-          this.laneSeq([{ op: 'truncate', file: name, length: tail.pos }, { op: 'fsync', file: name }], () => {});
+          this.laneSeq([{ op: 'truncate', file: name, length: tail.pos }, { op: 'fsync', file: name }], (err) => {
+            if (err) this.recoveryFailed(`cut torn tail of ${name}: ${err.code}`);
+          });
           return this.finishRecovery();
         case 'corrupt': {
           const to = Math.max(tail.laterOffset, (segs[i + 1] ?? 0) - 1, this.lastOffset + 1);
@@ -954,13 +976,16 @@ export class Keeper implements Machine<KeeperMsg> {
       kept.sizeBytes = pos;
     }
     for (const f of segs.slice(i)) ops.push({ op: 'delete', file: segmentName(f) });
-    this.laneSeq(ops, () => {});
+    this.laneSeq(ops, (err) => {
+      if (err) this.recoveryFailed(`cut at corruption: ${err.code}`);
+    });
     this.finishRecovery();
   }
 
   private finishRecovery(): void {
     this.laneOp({ op: 'fsyncDir' }, (r) => {
       if (!r.ok) return this.recoveryFailed(`fsyncDir: ${r.code}`);
+      if (this.recoveryBroken) return; // a step failed; the retry timer is armed
       const last = this.segments[this.segments.length - 1];
       // The newest segment takes new records only if they continue it densely.
       const lastOffsetIn = last ? last.first + this.countIn(last) - 1 : 0;

@@ -1,5 +1,5 @@
 // Randomized: two keepers fed by a retrying leader, random power losses (random crash
-// outcomes), restarts, disks that fill up and free again, and bit rot in one keeper's synced
+// outcomes), restarts, disks that fill up and free again, injected I/O errors, and bit rot in one keeper's synced
 // files at a time. Safety after every
 // recovery: each keeper's materializer holds exactly payloads 1..durable (never a corrupt or
 // reordered one). Liveness at the end (no more faults): both keepers reach the full log.
@@ -49,7 +49,7 @@ function checkSafe(h: Harness, where: string): void {
 
 describe('keeper swarm', () => {
   it('random crashes, restarts and bit rot never apply a bad record; keepers converge', () => {
-    const totals = { crashes: 0, rots: 0, detected: 0, repaired: 0, torn: 0, diskFull: 0, rejectedFull: 0 };
+    const totals = { crashes: 0, rots: 0, detected: 0, repaired: 0, torn: 0, diskFull: 0, rejectedFull: 0, eio: 0 };
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
         const rng = new SeededRng(`keeper-swarm:${seed}`);
@@ -90,6 +90,9 @@ describe('keeper swarm', () => {
           if (roll >= 0.15 && roll < 0.2) {
             node.disk.capacityBytes = node.disk.usedBytes() + rng.int(300); // disk nearly full
             totals.diskFull += 1;
+          } else if (roll >= 0.3 && roll < 0.34) {
+            node.disk.failNext = 1 + rng.int(3); // injected EIO on the next writes/fsyncs
+            totals.eio += 1;
           } else if (roll >= 0.2 && roll < 0.3) {
             node.disk.capacityBytes = Infinity; // space returns; the keeper's retry timer fires
             h.fireTimer(victim, 'k.diskRetry');
@@ -116,7 +119,7 @@ describe('keeper swarm', () => {
           leaderRound(h, produced, known);
           h.run();
           seen = absorbReplies(h, seen, known);
-          for (const k of ks) h.fireTimer(k, 'k.catchup');
+          for (const k of ks) for (const t of ['k.catchup', 'k.diskRetry', 'k.recoverRetry']) h.fireTimer(k, t);
           h.run();
           seen = absorbReplies(h, seen, known);
           if (ks.every((k) => h.nodes.get(k)!.keeper.durableOffset === totalRecords)) break;
@@ -136,6 +139,7 @@ describe('keeper swarm', () => {
     expect(totals.detected).toBeGreaterThan(5);
     expect(totals.repaired).toBeGreaterThan(5);
     expect(totals.rejectedFull).toBeGreaterThan(0);
+    expect(totals.eio).toBeGreaterThan(10);
     console.log('keeper swarm totals', JSON.stringify(totals));
   });
 });
