@@ -4,7 +4,10 @@
 //   fixed `fsyncMs`, writes cost per operation and per byte, fsyncs and writes overlap);
 // - recovery time against data size and snapshot interval (virtual disk time of the recovery,
 //   and the wall time of the keeper's own work).
-// `npm run bench keeper`, or: npx tsx -e "import('./bench/keeper.ts').then(m => console.log(m.benchKeeper()))"
+// Not yet listed in bench/run.ts (not this module's file); run it with
+//   npx tsx -e "import('./bench/keeper.ts').then(m => console.table(m.benchKeeper()))"
+// Throughput and disk times are virtual (deterministic); the `cpu` figures are wall time of
+// the keeper's own recovery work on this machine, first run (no JIT warm-up), so noisy.
 
 import { performance } from 'node:perf_hooks';
 import { nodeId, type Effect, type NodeId } from '../net/types';
