@@ -6,7 +6,7 @@
 import { nodeId, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../net/types';
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig } from '../sim/faults';
 import { SeededRng } from '../sim/rng';
-import type { Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
+import type { OpView, Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
 import { FrameCodec } from '../net/frame';
 import { RegisterServer, regFrameTags, type RegisterBugs, type RegMsg } from './toys/register';
@@ -195,12 +195,19 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
         },
       },
       traceLines: w.trace.lines,
-      history,
+      ops: history.map(opView),
+      nodes: [server as string],
+      clients,
       plan: p,
     };
   }
 
   return { name: cfg.name, description: cfg.description, plan, execute };
+}
+
+function opView(h: RegHistoryOp): OpView {
+  const label = h.op.kind === 'write' ? `write ${JSON.stringify(h.op.value)}` : `read${h.readValue !== undefined ? ` -> ${JSON.stringify(h.readValue)}` : ''}`;
+  return { id: h.id, client: h.client, label, invokeMs: h.invokeMs, completeMs: h.completeMs, outcome: h.outcome === 'pending' ? 'unknown' : h.outcome };
 }
 
 /** Every successful read returns null or a value some write invoked before the read completed. */
