@@ -109,6 +109,11 @@ class RegisterClient implements Machine<RegMsg> {
   }
 }
 
+/** The probe reads the register back once faults have healed: the durability check's input. Not part of the plan: shrinking never removes it. */
+function probeReads(p: Plan<RegOp>): PlannedOp<RegOp>[] {
+  return Array.from({ length: Math.floor(p.livenessMs / 100) }, (_, i) => ({ atMs: p.durationMs + 10 + i * 100, client: probe, op: { kind: 'read' } as const }));
+}
+
 export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
   const clientIds = Array.from({ length: cfg.clients }, (_, i) => `c${i + 1}`);
 
@@ -124,8 +129,6 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
         t += workload.exponential(1000 / cfg.opsPerSecPerClient);
       }
     }
-    // The probe reads the register back once faults have healed: the durability check's input.
-    for (let i = 0; i < Math.floor(cfg.livenessMs / 100); i++) ops.push({ atMs: cfg.durationMs + 10 + i * 100, client: probe, op: { kind: 'read' } });
     ops.sort((a, b) => a.atMs - b.atMs || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
     const faults = cfg.swarm ? drawSwarmFaults(new SeededRng(`keepsake:${seed}:faults`), { ...cfg.swarm, nodes: [server], diskNodes: [server] }, cfg.durationMs) : [];
     return { scenario: cfg.name, seed, durationMs: cfg.durationMs, livenessMs: cfg.livenessMs, faults, ops };
@@ -150,7 +153,7 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
       },
     };
     const byClient = new Map<string, PlannedOp<RegOp>[]>();
-    for (const op of p.ops) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
+    for (const op of [...p.ops, ...probeReads(p)]) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
     const clients = [...clientIds, probe];
     world = new World<RegMsg>({
       seed: p.seed,
@@ -202,7 +205,7 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
     };
   }
 
-  return { name: cfg.name, description: cfg.description, plan, execute };
+  return { name: cfg.name, description: cfg.description, expectFailure: cfg.bugs !== undefined, plan, execute };
 }
 
 function opView(h: RegHistoryOp): OpView {

@@ -91,6 +91,8 @@ export interface Scenario<Op = unknown> {
   readonly name: string;
   /** One line for `keepsake scenarios`. */
   readonly description: string;
+  /** A planted-bug build: its runs are expected to fail (it proves the checkers and the shrinker). */
+  readonly expectFailure?: boolean;
   /** Draw the plan for a seed (workload + faults): deterministic in the seed. */
   plan(seed: number): Plan<Op>;
   /** Execute a plan (possibly a shrunk one). Must be deterministic in the plan. */
