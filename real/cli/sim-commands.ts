@@ -1,6 +1,7 @@
 // `keepsake scenarios`, `keepsake sim`, `keepsake replay`: the simulator's command surface.
 
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { allScenarios, findScenario, scenarios as defaultScenarios } from '../../scenarios/index';
@@ -122,8 +123,9 @@ function registerShrink(program: Command): void {
           },
           o.out,
         );
-        console.log(`  wrote ${file}`);
-        console.log(`  replay: npx keepsake replay --scenario ${o.scenario.name} --plan ${file}`);
+        const rel = path.relative(process.cwd(), file);
+        console.log(`  wrote ${rel}`);
+        console.log(`  replay: npx keepsake replay --scenario ${o.scenario.name} --plan ${rel}`);
       }
     });
 }
