@@ -156,10 +156,11 @@ export class RespRequestParser {
   }
 
   private readMultibulkHeader(): Step {
-    const lineEnd = this.findLine(CR, 1);
+    const input = this.input;
+    const fastEnd = fastHeaderEnd(input.buf, input.start, input.end);
+    const lineEnd = fastEnd > 0 ? fastEnd : this.findLine(CR, 1);
     if (lineEnd === lineNeedMore) return 'more';
     if (lineEnd === lineTooBig) return this.fail(ProtocolErrors.tooBigMultibulkCount);
-    const input = this.input;
     const count = parseInt64(input.buf, input.start + 1, lineEnd);
     if (count === null || count > this.limits.multibulkCountMax) {
       return this.fail(ProtocolErrors.invalidMultibulkLength);
@@ -178,41 +179,57 @@ export class RespRequestParser {
     return 'progress';
   }
 
-  /** The hot loop: bulk headers and bulk bytes of one multibulk request. */
+  /**
+   * The hot loop: bulk headers and bulk bytes of one multibulk request. State lives in
+   * locals and is written back on every exit; any header the fast path does not accept
+   * (odd syntax, over a limit, incomplete) goes through readBulkHeaderSlow, which gives
+   * redis's exact answer.
+   */
   private readArgs(events: ParseEvent[]): Step {
     const input = this.input;
     const buf = input.buf;
     const end = input.end;
+    const argv = this.argv;
+    const fastBulkBytesMax = this.authenticated
+      ? this.limits.bulkBytesMax
+      : Math.min(this.limits.bulkBytesMax, this.limits.unauthenticatedBulkBytesMax);
     let pos = input.start;
-    while (this.argsRemaining > 0) {
-      if (this.bulkBytes < 0) {
+    let remaining = this.argsRemaining;
+    let bulkBytes = this.bulkBytes;
+    let requestBytes = this.requestBytes;
+    while (remaining > 0) {
+      if (bulkBytes < 0) {
         const headerEnd = fastBulkHeaderEnd(buf, pos, end);
-        if (headerEnd > 0) {
-          const step = this.checkBulkBytes(parseDigits(buf, pos + 1, headerEnd));
-          if (step !== 'progress') return step;
-          this.requestBytes += headerEnd + 2 - pos;
+        const claimed = headerEnd > 0 ? parseDigits(buf, pos + 1, headerEnd) : -1;
+        if (claimed >= 0 && claimed <= fastBulkBytesMax) {
+          bulkBytes = claimed;
+          requestBytes += headerEnd + 2 - pos;
           pos = headerEnd + 2;
         } else {
           input.start = pos;
+          this.argsRemaining = remaining;
+          this.requestBytes = requestBytes;
           const step = this.readBulkHeaderSlow();
           if (step !== 'progress') return step;
           pos = input.start;
+          bulkBytes = this.bulkBytes;
+          requestBytes = this.requestBytes;
         }
       }
-      const bulkBytes = this.bulkBytes;
-      if (end - pos < bulkBytes + 2) {
-        input.start = pos;
-        return 'more';
-      }
-      this.argv.push(buf.subarray(pos, pos + bulkBytes));
-      this.requestBytes += bulkBytes + 2;
+      if (end - pos < bulkBytes + 2) break;
+      argv.push(buf.subarray(pos, pos + bulkBytes));
+      requestBytes += bulkBytes + 2;
       pos += bulkBytes + 2;
-      this.bulkBytes = -1;
-      this.argsRemaining--;
+      bulkBytes = -1;
+      remaining--;
     }
     input.start = pos;
-    if (this.requestBytes > this.limits.queryBufferBytesMax) return this.fail(ProtocolErrors.queryBufferLimit);
-    events.push({ type: 'command', argv: this.argv });
+    this.argsRemaining = remaining;
+    this.bulkBytes = bulkBytes;
+    this.requestBytes = requestBytes;
+    if (remaining > 0) return 'more';
+    if (requestBytes > this.limits.queryBufferBytesMax) return this.fail(ProtocolErrors.queryBufferLimit);
+    events.push({ type: 'command', argv });
     this.argv = [];
     this.requestBytes = 0;
     return 'progress';
@@ -264,7 +281,11 @@ export class RespRequestParser {
  * leading zero, one byte buffered after the \r), or -1 to take the slow path.
  */
 function fastBulkHeaderEnd(buf: Buffer, pos: number, end: number): number {
-  if (buf[pos] !== DOLLAR) return -1;
+  return buf[pos] === DOLLAR ? fastHeaderEnd(buf, pos, end) : -1;
+}
+
+/** Same for any one-byte type followed by digits (`*N` too). */
+function fastHeaderEnd(buf: Buffer, pos: number, end: number): number {
   const first = pos + 1;
   const digitsEnd = Math.min(end, first + fastDigitsMax);
   let p = first;
