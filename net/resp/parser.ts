@@ -101,6 +101,8 @@ export class RespRequestParser {
       events.push({ type: 'error', message: this.failure });
       this.input = new InputBuffer();
       this.argv = [];
+      this.argsRemaining = 0;
+      this.requestBytes = 0;
       return events;
     }
     this.input.settle();
@@ -208,6 +210,7 @@ export class RespRequestParser {
         } else {
           input.start = pos;
           this.argsRemaining = remaining;
+          this.bulkBytes = -1;
           this.requestBytes = requestBytes;
           const step = this.readBulkHeaderSlow();
           if (step !== 'progress') return step;
