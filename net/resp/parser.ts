@@ -54,6 +54,10 @@ const STAR = 0x2a;
 const DOLLAR = 0x24;
 const D0 = 0x30;
 const D9 = 0x39;
+/** Longest first argument (command name) looked up in CommandNameCache. */
+const commandNameBytesMax = 16;
+/** Distinct command names remembered per connection. */
+const commandNamesMax = 8;
 /** Bulk length digits the fast path reads; longer headers take the exact slow path. */
 const fastDigitsMax = 15;
 
@@ -80,6 +84,7 @@ export class RespRequestParser {
   /** Bytes of the request in progress consumed so far (headers and arguments). */
   private requestBytes = 0;
   private failure: string | null = null;
+  private readonly names = new CommandNameCache();
 
   constructor(limits?: Partial<RespLimits>) {
     this.limits = { ...defaultRespLimits, ...limits };
@@ -220,7 +225,7 @@ export class RespRequestParser {
         }
       }
       if (end - pos < bulkBytes + 2) break;
-      argv.push(buf.subarray(pos, pos + bulkBytes));
+      argv.push(argv.length === 0 && bulkBytes <= commandNameBytesMax ? this.names.get(buf, pos, bulkBytes) : buf.subarray(pos, pos + bulkBytes));
       requestBytes += bulkBytes + 2;
       pos += bulkBytes + 2;
       bulkBytes = -1;
@@ -311,4 +316,35 @@ function parseDigits(buf: Buffer, from: number, to: number): number {
 function hasNul(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] === 0) return true;
   return false;
+}
+
+/**
+ * A connection mostly repeats a few commands (a pipeline of SETs), so argv[0] of a
+ * multibulk request is looked up among the last few names instead of allocating a view
+ * per request (allocating Buffers is the parser's main cost). Entries are our own copies,
+ * so they pin no input chunk. A hit compares every byte with the cached Buffer, so even
+ * a consumer that broke the read-only rule and wrote into one cannot make us return
+ * wrong bytes later; argv[0] of several commands may be one shared Buffer, though.
+ */
+class CommandNameCache {
+  private readonly names: Buffer[] = [];
+  private next = 0;
+
+  get(buf: Buffer, pos: number, bytes: number): Buffer {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as Buffer;
+      if (name.length === bytes && sameBytes(name, buf, pos)) return name;
+    }
+    const name = Buffer.from(buf.subarray(pos, pos + bytes));
+    if (names.length < commandNamesMax) names.push(name);
+    else names[this.next] = name;
+    this.next = (this.next + 1) % commandNamesMax;
+    return name;
+  }
+}
+
+function sameBytes(name: Buffer, buf: Buffer, pos: number): boolean {
+  for (let i = 0; i < name.length; i++) if (name[i] !== buf[pos + i]) return false;
+  return true;
 }

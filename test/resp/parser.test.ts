@@ -73,6 +73,21 @@ describe('RespRequestParser: valid pipelines', () => {
     expect(parser.bufferedBytes()).toBe(0);
   });
 
+  it('command names come from a per-connection cache that stays right even if a consumer writes into one', () => {
+    const parser = new RespRequestParser();
+    parser.authenticated = true;
+    const names = Array.from({ length: 20 }, (_, i) => `CMD${i % 11}`); // more distinct names than the cache holds
+    const events = parser.feed(Buffer.concat(names.map((n) => encodeCommand([n, 'x']))));
+    const argv0 = events.map((e) => (e.type === 'command' ? e.argv[0] : undefined));
+    expect(argv0.map((a) => a?.toString())).toEqual(names);
+    const twice = parser.feed(Buffer.concat([encodeCommand(['GET', 'a']), encodeCommand(['GET', 'b'])]));
+    const [first, second] = twice.map((e) => (e.type === 'command' ? e.argv[0] : undefined));
+    expect(first).toBe(second); // one shared Buffer: argv is read-only
+    argv0[0]?.fill(0x5a); // a consumer breaking the read-only rule
+    const again = parser.feed(encodeCommand(['CMD0', 'y']));
+    expect(again[0]?.type === 'command' && again[0].argv[0]?.toString()).toBe('CMD0');
+  });
+
   it('while unauthenticated returns one command per feed so AUTH can take effect', () => {
     const parser = new RespRequestParser();
     const big = encodeCommand(['SET', 'k', 'v'.repeat(20_000)]);
