@@ -11,6 +11,9 @@ import { inputBufferBytesMin } from './limits';
 const EMPTY = Buffer.alloc(0);
 
 export class InputBuffer {
+  /** @param capacityBytesMax growth stops doubling here (it still fits what arrived). */
+  constructor(private readonly capacityBytesMax = Number.MAX_SAFE_INTEGER) {}
+
   buf: Buffer = EMPTY;
   start = 0;
   end = 0;
@@ -60,7 +63,7 @@ export class InputBuffer {
     const pendingBytes = this.available();
     const usedBytes = pendingBytes + chunk.length;
     // Double what is actually here (amortised O(1) per byte for a long bulk).
-    const capacityBytes = Math.max(inputBufferBytesMin, usedBytes * 2);
+    const capacityBytes = Math.max(inputBufferBytesMin, usedBytes, Math.min(usedBytes * 2, this.capacityBytesMax));
     const next = Buffer.allocUnsafe(capacityBytes);
     this.buf.copy(next, 0, this.start, this.end);
     chunk.copy(next, pendingBytes);

@@ -7,8 +7,9 @@
 // - Every length is checked against a named limit before we wait for its bytes, and no
 //   buffer is ever sized by a length a header claims (see InputBuffer).
 // - Arguments of multibulk requests are zero-copy views of the input: `feed` takes
-//   ownership of the chunk, and whoever keeps an argument for long (the store keeping a
-//   value) should copy it, or it pins the whole chunk in memory.
+//   ownership of the chunk, argv is read-only (argv[0] may be shared between requests,
+//   see CommandNameCache), and whoever keeps an argument for long (the store keeping a
+//   value) should copy it, or it pins the whole input chunk in memory.
 //
 // Deliberate differences from redis, both to make errors independent of how input is
 // split: a header or inline line longer than inlineBytesMax is "too big" even when its
@@ -75,7 +76,7 @@ export class RespRequestParser {
    */
   authenticated = false;
   private readonly limits: RespLimits;
-  private input = new InputBuffer();
+  private input: InputBuffer;
   private argv: Buffer[] = [];
   /** Multibulk arguments still to read; 0 between requests. */
   private argsRemaining = 0;
@@ -88,6 +89,12 @@ export class RespRequestParser {
 
   constructor(limits?: Partial<RespLimits>) {
     this.limits = { ...defaultRespLimits, ...limits };
+    this.input = this.newInput();
+  }
+
+  /** Input never grows (by doubling) past what one request may occupy. */
+  private newInput(): InputBuffer {
+    return new InputBuffer(this.limits.queryBufferBytesMax);
   }
 
   /**
@@ -104,7 +111,7 @@ export class RespRequestParser {
     }
     if (this.failure !== null) {
       events.push({ type: 'error', message: this.failure });
-      this.input = new InputBuffer();
+      this.input = this.newInput();
       this.argv = [];
       this.argsRemaining = 0;
       this.requestBytes = 0;
