@@ -15,6 +15,13 @@ const takeCopyBytesMax = 64 * 1024;
 /** Deepest reply nesting we write: deeper is a bug in whoever built the reply. */
 export const replyDepthMax = 1024;
 
+/** Counts below this are written digit by digit (at most 4 digits). */
+const smallDigitsEnd = 10_000;
+/** Status and error lines up to this length are written by a loop. */
+const shortLineCharsMax = 64;
+/** Bulks up to this size are copied by a loop rather than Buffer.copy. */
+const smallCopyBytesMax = 32;
+
 const EMPTY = Buffer.alloc(0);
 const int64Max = 9223372036854775807n;
 
@@ -100,11 +107,27 @@ export class ReplyWriter {
 
   /** `<type><text>\r\n`; CR and LF inside the text become spaces, as redis does for errors. */
   private writeLine(type: number, text: string): void {
-    const s = text.indexOf('\r') < 0 && text.indexOf('\n') < 0 ? text : text.replace(/[\r\n]/g, ' ');
-    this.ensure(s.length * 3 + 3);
+    this.ensure(text.length * 3 + 3);
     this.buf[this.pos++] = type;
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    if (!this.maybeWriteShortAscii(text)) {
+      const s = text.indexOf('\r') < 0 && text.indexOf('\n') < 0 ? text : text.replace(/[\r\n]/g, ' ');
+      this.pos += this.buf.write(s, this.pos, 'utf8');
+    }
     this.writeCrlf();
+  }
+
+  /** Writes a short ASCII text without CR/LF byte by byte (room ensured); false if it is not one. */
+  private maybeWriteShortAscii(text: string): boolean {
+    if (text.length > shortLineCharsMax) return false;
+    const buf = this.buf;
+    const at = this.pos;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80 || c === 0x0d || c === 0x0a) return false;
+      buf[at + i] = c;
+    }
+    this.pos = at + text.length;
+    return true;
   }
 
   private writeCrlf(): void {
@@ -114,12 +137,18 @@ export class ReplyWriter {
 
   /** Non-negative integer below 2^53 as ASCII digits (room must be ensured). */
   private writeDigits(n: number): void {
-    if (n < 10) {
-      this.buf[this.pos++] = 0x30 + n;
+    if (n >= smallDigitsEnd) {
+      this.pos += this.buf.write(String(n), this.pos, 'latin1');
       return;
     }
-    const text = String(n);
-    this.pos += this.buf.write(text, this.pos, 'latin1');
+    // Small counts (nearly all headers) without a string: digits right to left.
+    const width = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : 4;
+    let at = this.pos + width;
+    this.pos = at;
+    do {
+      this.buf[--at] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
   }
 
   /** `<type><count>\r\n` header for bulks and aggregates. */
@@ -139,7 +168,14 @@ export class ReplyWriter {
   private writeBulk(b: Buffer): void {
     this.writeHeader(0x24 /* $ */, b.length);
     this.ensure(b.length + 2);
-    b.copy(this.buf, this.pos);
+    if (b.length <= smallCopyBytesMax) {
+      // A native copy costs more than a short loop for the small values caches hold.
+      const buf = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < b.length; i++) buf[at + i] = b[i] as number;
+    } else {
+      b.copy(this.buf, this.pos);
+    }
     this.pos += b.length;
     this.writeCrlf();
   }

@@ -248,6 +248,20 @@ describe('ReplyWriter', () => {
     expect(big).toEqual(Buffer.concat([Buffer.from('$200000\r\n'), bigValue, Buffer.from('\r\n')]));
   });
 
+  it('writes bulk headers of every digit count and lines of every path exactly', () => {
+    for (const bytes of [0, 1, 9, 10, 31, 32, 33, 99, 100, 999, 1000, 9999, 10_000, 65_536, 100_001]) {
+      const value = Buffer.alloc(bytes, 0x41 + (bytes % 26));
+      expect(encodeReply(bulk(value), 2)).toEqual(Buffer.concat([Buffer.from(`$${bytes}\r\n`), value, Buffer.from('\r\n')]));
+      expect(encodeReply({ t: 'array', items: Array.from({ length: bytes % 1200 }, () => OK) }, 3).subarray(0, 8).toString()).toMatch(
+        new RegExp(`^\\*${bytes % 1200}\r\n`),
+      );
+    }
+    const long = `ERR ${'x'.repeat(70)}\r\n${'é'.repeat(70)}`;
+    expect(wire({ t: 'error', s: long }, 2)).toBe(`-${Buffer.from(long.replace(/[\r\n]/g, ' ')).toString('latin1')}\r\n`);
+    expect(wire({ t: 'simple', s: 'é' }, 3)).toBe('+\xc3\xa9\r\n');
+    expect(wire({ t: 'simple', s: '' }, 3)).toBe('+\r\n');
+  });
+
   it('refuses (as a bug) a non-integer int and an int beyond 64 bits', () => {
     expect(() => encodeReply({ t: 'int', n: 1.5 }, 2)).toThrow(/non-integer/);
     expect(() => encodeReply({ t: 'int', n: 2n ** 63n }, 2)).toThrow(/64 bits/);
