@@ -166,6 +166,21 @@ describe('RespRequestParser: limits and protocol errors (texts checked against r
     expect(errorOf(b(`*1\r\n\x00\r\n${'x'.repeat(70_000)}`))).toBe(ProtocolErrors.tooBigBulkCount);
   });
 
+  it('inline quoting edge cases answer as redis-server 7.0.15 did', () => {
+    const cases: [string, string[]][] = [
+      ['ECHO a"b c"', ['ECHO', 'ab c']],
+      ['ECHO "\\x4g\\x41\\q"', ['ECHO', 'x4gAq']],
+      ['ECHO "\\x"', ['ECHO', 'x']],
+      ['ECHO "\\xZZ"', ['ECHO', 'xZZ']],
+      ["ECHO '\\n'", ['ECHO', '\\n']],
+      ['ECHO \x0bx', ['ECHO', 'x']],
+      ['ECHO \x0c', ['ECHO']],
+      ['ECHO a\tb', ['ECHO', 'a', 'b']],
+    ];
+    for (const [line, argv] of cases) expect(parseChunks([b(`${line}\r\n`)]), line).toEqual([argv]);
+    expect(errorOf(b('ECHO x"\\""y\r\n'))).toBe(ProtocolErrors.unbalancedQuotes);
+  });
+
   it('unbalanced quotes, and a closing quote glued to the next token', () => {
     for (const line of ['set a "b', "set a 'b", 'set a "b"c', "get 'a'b", 'x "\\"']) {
       expect(errorOf(b(`${line}\r\n`)), line).toBe('ERR Protocol error: unbalanced quotes in request');
@@ -259,7 +274,7 @@ describe('RespRequestParser: hostile input', () => {
         fc.boolean(),
         (bytes, points, authenticated) => checkHostile(Buffer.from(bytes), points, authenticated),
       ),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 
@@ -276,7 +291,7 @@ describe('RespRequestParser: hostile input', () => {
         }
         checkHostile(Buffer.from(bytes), points, authenticated);
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 });
