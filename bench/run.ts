@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Figure } from './figures';
 import { benchKernel } from './kernel';
+import { benchResp } from './resp';
 import { benchSweep } from './sweep';
 
 interface Bench {
@@ -15,6 +16,7 @@ interface Bench {
 const benches: Bench[] = [
   { group: 'kernel', run: () => benchKernel() },
   { group: 'sweep', run: () => benchSweep() },
+  { group: 'resp', run: () => benchResp() },
 ];
 
 const only = process.argv.slice(2);
