@@ -24,6 +24,7 @@
   const messagesDrawnMax = 6000;
   const opLabelCharPx = 5.6;
   const pendingStubPx = 18;
+  const edgeInsetPx = 3;
 
   const endMs = model.endMs;
   const lanes = layoutLanes(model.lanes);
@@ -197,35 +198,68 @@
       if (visible(m.sendMs, last)) shown.push(m);
     }
     const dense = shown.length > messagesDenseMin;
-    const drawn = shown.slice(0, messagesDrawnMax);
+    // Over the cap, draw an even sample across the view rather than only its first part.
+    const stride = Math.ceil(shown.length / messagesDrawnMax);
+    const drawn = stride > 1 ? shown.filter((_, i) => i % stride === 0) : shown;
     lastMessageNote = shown.length > drawn.length ? ` · ${drawn.length} of ${shown.length} messages drawn (zoom in)` : '';
-    const style = dense ? 'stroke-width="0.7" stroke-opacity="0.35"' : 'stroke-width="1.2" stroke-opacity="0.8"';
-    const out = [];
-    for (const m of drawn) {
-      const from = laneOf(m.from);
-      const to = laneOf(m.to);
-      const ends = m.ends.length ? m.ends : [{ kind: 'pending', t: endMs }];
-      for (const e of ends) out.push(arrow(m, from, to, e, style, dense));
-    }
-    return out.join('');
+    return dense ? denseMessages(drawn) : drawn.map((m) => messageEnds(m).map((e) => arrow(m, e, sparseStyle, true)).join('')).join('');
   }
 
-  function arrow(m, from, to, e, style, dense) {
-    const x0 = f(x(m.sendMs));
+  const sparseStyle = 'stroke-width="1.2" stroke-opacity="0.8"';
+  const denseStyle = 'stroke-width="0.7" stroke-opacity="0.35"';
+
+  function messageEnds(m) {
+    return m.ends.length ? m.ends : [{ kind: 'pending', t: endMs }];
+  }
+
+  /**
+   * Many arrows: one path per style instead of an element each (fast to build and paint);
+   * they carry no hover text, so the range text says to zoom in. The message under the step
+   * cursor is still drawn on its own, so stepping highlights it.
+   */
+  function denseMessages(drawn) {
+    const paths = { recv: [], drop: [], pending: [], held: [] };
+    const cur = model.events[state.cursor];
+    let current = '';
+    for (const m of drawn) {
+      for (const e of messageEnds(m)) {
+        const g = arrowGeometry(m, e);
+        paths[m.held && e.kind !== 'drop' ? 'held' : e.kind].push(`M${g.x0} ${g.y0}L${g.x1} ${g.y1}`);
+        if (e.kind === 'drop') paths.drop.push(`M${f(g.x1 - 3)} ${f(g.y1 - 3)}l6 6m0 -6l-6 6`);
+        if (cur && cur.r === `m:${m.id}`) current += arrow(m, e, sparseStyle, false);
+      }
+    }
+    const cls = { recv: 'msg', drop: 'msg drop', pending: 'msg held', held: 'msg held' };
+    const out = Object.keys(paths)
+      .filter((k) => paths[k].length)
+      .map((k) => `<path class="${cls[k]}" d="${paths[k].join('')}" ${denseStyle}/>`);
+    return out.join('') + current;
+  }
+
+  function arrowGeometry(m, e) {
+    const from = laneOf(m.from);
+    const to = laneOf(m.to);
     // A message that never arrived (lost with a paused node's backlog in a crash, or still in
     // flight at the end) is a short dashed stub toward its receiver, not a line to the run's end.
     const pending = e.kind === 'pending';
-    const x1 = f(pending ? x(m.sendMs) + pendingStubPx : x(e.t));
-    const y0 = f(from.mid);
-    const y1 = f(pending ? (from.mid + to.mid) / 2 : to.mid);
+    // Ends sit on the lane edges facing each other, so op bars never hide the arrowheads.
+    const down = to.y > from.y;
+    const yFrom = from === to ? from.mid : down ? from.y + from.h - edgeInsetPx : from.y + edgeInsetPx;
+    const yTo = from === to ? to.mid : down ? to.y + edgeInsetPx : to.y + to.h - edgeInsetPx;
+    const x0 = x(m.sendMs);
+    return { x0: f(x0), y0: f(yFrom), x1: pending ? x0 + pendingStubPx : x(e.t), y1: pending ? (yFrom + yTo) / 2 : yTo };
+  }
+
+  function arrow(m, e, style, hitArea) {
+    const g = arrowGeometry(m, e);
     const what = e.kind === 'drop' ? `dropped at ${e.t} ms (${e.reason})` : e.kind === 'recv' ? `received at ${e.t} ms` : 'never delivered before the run ended';
     const tipText = `#${m.id} ${m.from} → ${m.to}  sent ${m.sendMs} ms, ${what}${m.held ? ' (held)' : ''}\n${m.text}`;
     const cls = `msg${e.kind === 'drop' ? ' drop' : ''}${m.held || e.kind === 'pending' ? ' held' : ''}`;
     const head = e.kind === 'recv' ? ' marker-end="url(#arrow)"' : '';
-    const common = `data-ref="m:${m.id}" data-tip="${esc(tipText)}" x1="${x0}" y1="${y0}" x2="${x1}" y2="${y1}"`;
+    const common = `data-ref="m:${m.id}" data-tip="${esc(tipText)}" x1="${g.x0}" y1="${g.y0}" x2="${f(g.x1)}" y2="${f(g.y1)}"`;
     let s = `<line class="${cls}" ${common} ${style}${head}/>`;
-    if (!dense) s += `<line class="hit" ${common} stroke="transparent" stroke-width="7"/>`;
-    if (e.kind === 'drop') s += `<text class="xmark" data-ref="m:${m.id}" data-tip="${esc(tipText)}" x="${x1}" y="${f(to.mid + 4)}" text-anchor="middle">✕</text>`;
+    if (hitArea) s += `<line class="hit" ${common} stroke="transparent" stroke-width="7"/>`;
+    if (e.kind === 'drop') s += `<text class="xmark" data-ref="m:${m.id}" data-tip="${esc(tipText)}" x="${f(g.x1)}" y="${f(g.y1 + 4)}" text-anchor="middle">✕</text>`;
     return s;
   }
 
@@ -269,6 +303,8 @@
     const shownWidth = Math.min(x0 + w, labelWidthPx + plotWidth()) - shownLeft;
     if (shownWidth > text.length * opLabelCharPx + 6) {
       s += `<text class="op-label${o.outcome === 'unknown' ? ' dark' : ''}" x="${f(shownLeft + 3)}" y="${y + h / 2 + 4}">${esc(text)}</text>`;
+    } else if (o.violations.length) {
+      s += `<text class="viol-label" x="${f(x0 + w + 4)}" y="${y + h / 2 + 4}">${esc(text)}</text>`;
     }
     return s;
   }

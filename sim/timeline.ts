@@ -467,6 +467,7 @@ svg .op.ok{fill:#5aa469}svg .op.fail{fill:#e08a2c}svg .op.unknown{fill:url(#fade
 svg .op.violating{stroke:#d50000;stroke-width:2.5}
 svg .op-label{font-size:10px;fill:#fff;pointer-events:none}
 svg .op-label.dark{fill:#223}
+svg .viol-label{font-size:11px;font-weight:700;fill:#b00000;stroke:#fff;stroke-width:3;paint-order:stroke;pointer-events:none}
 svg .span.down{fill:#f3b0b0;fill-opacity:.55}
 svg .span.paused{fill:#f6e08a;fill-opacity:.6}
 svg .span.network{fill:#b59ce6;fill-opacity:.16;stroke:#8b6fd0;stroke-opacity:.5}
