@@ -10,25 +10,34 @@ if [ -x "$chromiumPath" ]; then
   exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+  sudo="sudo"
+else
+  echo "install-chromium: $chromiumPath is missing and this user cannot run apt-get (not root, no sudo)" >&2
+  exit 1
+fi
 export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 # apt-get waits for the dpkg lock itself with this option (apt >= 1.9); retry as well in case
 # the lists lock (which the option does not cover on every version) is held.
 aptGet() {
   local attempt
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
-    if $sudo apt-get -o DPkg::Lock::Timeout="$lockWaitSeconds" -qq "$@" >/tmp/install-chromium.log 2>&1; then
+    if $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$lockWaitSeconds" -qq "$@" >"$log" 2>&1; then
       return 0
     fi
-    if grep -qiE 'could not get lock|unable to lock|lock-frontend|is another process using it' /tmp/install-chromium.log; then
+    if grep -qiE 'could not get lock|unable to lock|lock-frontend|is another process using it' "$log"; then
       sleep $((attempt * 5))
       continue
     fi
-    cat /tmp/install-chromium.log >&2
+    cat "$log" >&2
     return 1
   done
-  cat /tmp/install-chromium.log >&2
+  cat "$log" >&2
   return 1
 }
 

@@ -304,7 +304,10 @@
     if (shownWidth > text.length * opLabelCharPx + 6) {
       s += `<text class="op-label${o.outcome === 'unknown' ? ' dark' : ''}" x="${f(shownLeft + 3)}" y="${y + h / 2 + 4}">${esc(text)}</text>`;
     } else if (o.violations.length) {
-      s += `<text class="viol-label" x="${f(x0 + w + 4)}" y="${y + h / 2 + 4}">${esc(text)}</text>`;
+      // Beside the bar: to its right, or to its left when the right edge of the plot is near.
+      const fitsRight = x0 + w + 4 + text.length * opLabelCharPx < labelWidthPx + plotWidth();
+      const at = fitsRight ? `x="${f(x0 + w + 4)}"` : `x="${f(x0 - 4)}" text-anchor="end"`;
+      s += `<text class="viol-label" ${at} y="${y + h / 2 + 4}">${esc(text)}</text>`;
     }
     return s;
   }

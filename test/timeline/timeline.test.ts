@@ -18,6 +18,7 @@ declare const getComputedStyle: (el: unknown) => { readonly stroke: string };
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
+if (!hasChromium) console.warn(`timeline browser test skipped: ${chromiumPath} is missing (install it with: bash scripts/install-chromium.sh)`);
 const seedsSearchedMax = 300;
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -51,6 +52,17 @@ function embeddedModel(html: string): TimelineModel {
   const m = re.exec(html);
   expect(m, 'the page embeds its model in a JSON script block').not.toBeNull();
   return JSON.parse(m![1]!) as TimelineModel;
+}
+
+/** `count` messages between n1 and n2, one per ms, every tenth dropped. */
+function denseTrace(count: number): TraceLine[] {
+  const out: TraceLine[] = [];
+  for (let id = 1; id <= count; id++) {
+    const [from, to] = id % 2 ? ['n1', 'n2'] : ['n2', 'n1'];
+    out.push(line(id - 1, 'send', from!, `#${id} to ${to} +0.5 {"type":"ping","n":${id}}`));
+    out.push(line(id - 0.5, id % 10 ? 'recv' : 'drop', to!, `#${id} from ${from}${id % 10 ? '' : ' (random)'}`));
+  }
+  return out;
 }
 
 /** The first failing bug-lost-write seed whose violation names operations, with its trace kept. */
@@ -216,6 +228,8 @@ describe('the page', () => {
 describe('in headless Chromium', () => {
   let dir = '';
   let file = '';
+  let denseFile = '';
+  const denseMessages = 2000;
   let art: RunArtifacts;
   beforeAll(() => {
     if (!hasChromium) return;
@@ -223,12 +237,14 @@ describe('in headless Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'keepsake-timeline-'));
     file = join(dir, 'timeline.html');
     writeFileSync(file, renderTimeline(art));
+    denseFile = join(dir, 'dense.html');
+    writeFileSync(denseFile, renderTimeline(artifacts(denseTrace(denseMessages), { simulatedMs: denseMessages })));
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!hasChromium)(`loads from file:// without errors, shows the violation, steps and zooms (skipped without ${chromiumPath}; run scripts/install-chromium.sh)`, async () => {
+  it.skipIf(!hasChromium)(`loads from file:// without errors, shows the violation, steps and zooms [needs ${chromiumPath}: bash scripts/install-chromium.sh]`, async () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -287,6 +303,15 @@ describe('in headless Chromium', () => {
       await page.screenshot({ path: '/tmp/timeline.png', fullPage: true });
       expect(problems).toEqual([]);
       expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+
+      // A dense run: arrows are drawn as shared paths, yet the stepped-on message stands out.
+      await page.goto(pathToFileURL(denseFile).href);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 5000 });
+      expect(await page.locator('svg path.msg').count()).toBeGreaterThan(0);
+      expect(await page.locator('svg line.msg').count()).toBe(0);
+      await page.keyboard.press('ArrowRight'); // line 0: the send of message #1
+      await expect.poll(() => page.locator('svg line.msg.current[data-ref="m:1"]').count()).toBe(1);
+      expect(problems).toEqual([]);
     } finally {
       await browser.close();
     }
