@@ -419,6 +419,16 @@
     const missing = (v.opIds || []).filter((id) => !opsById.has(id));
     box.innerHTML = `<h3>${esc(v.kind)} violation · ${esc(v.checker)}</h3><div class="vmsg">${esc(v.message)}</div>${items ? `<ul>${items}</ul>` : ''}${missing.length ? `<div>ops not in this run's history: ${missing.map((id) => '#' + id).join(', ')}</div>` : ''}`;
     box.hidden = false;
+    for (const li of box.querySelectorAll('li[data-op-id]')) li.addEventListener('click', () => focusOp(opsById.get(Number(li.dataset.opId))));
+  }
+
+  /** Center the view on one op, zoomed so it fills about a third of the width. */
+  function focusOp(o) {
+    if (!o) return;
+    const stop = o.completeMs === null ? o.invokeMs + 1 : o.completeMs;
+    const span = Math.max(viewSpanMinMs * 10, (stop - o.invokeMs) * 3);
+    const mid = (o.invokeMs + stop) / 2;
+    setView(mid - span / 2, mid + span / 2);
   }
 
   // ---- input -----------------------------------------------------------------------

@@ -448,6 +448,7 @@ code{font:12px ui-monospace,Menlo,Consolas,monospace;background:#f0f2f5;padding:
 .explain{margin:6px 14px;padding:6px 10px;border:2px solid #d50000;background:#fff5f5;border-radius:4px}
 .explain h3{margin:0 0 4px;font-size:13px}
 .explain ul{margin:4px 0 0;padding-left:18px}
+.explain li{cursor:pointer}.explain li:hover{text-decoration:underline}
 #chart-wrap{position:relative;overflow:hidden;background:#fff;cursor:grab;user-select:none}
 #chart-wrap.dragging{cursor:grabbing}
 #chart{display:block;width:100%}

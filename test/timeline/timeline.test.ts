@@ -290,9 +290,22 @@ describe('in headless Chromium', () => {
       const [a0, b0] = await range();
       await page.click('#zoom-in');
       await expect.poll(async () => { const [a, b] = await range(); return b - a; }).toBeCloseTo((b0 - a0) / 2, 3);
-      await page.mouse.move(700, 500);
       await page.click('#fit');
       await expect.poll(range).toEqual([a0, b0]);
+
+      // The wheel zooms in around the pointer; dragging pans by the distance dragged.
+      const chart = (await page.locator('#chart').boundingBox())!;
+      await page.mouse.move(chart.x + chart.width / 2, chart.y + chart.height / 2);
+      await page.mouse.wheel(0, -200);
+      await expect.poll(async () => { const [a, b] = await range(); return b - a; }).toBeLessThan(b0 - a0);
+      const [a1, b1] = await range();
+      await page.mouse.down();
+      await page.mouse.move(chart.x + chart.width / 2 - 100, chart.y + chart.height / 2, { steps: 4 });
+      await page.mouse.up();
+      await expect.poll(async () => (await range())[0]).toBeGreaterThan(a1);
+      const [a2, b2] = await range();
+      expect(b2 - a2).toBeCloseTo(b1 - a1, 6);
+      await page.click('#fit');
 
       // Clicking the violation zooms to its operations and explains it.
       await page.click('#violations .violation');
