@@ -41,7 +41,7 @@ export interface RegisterScenarioConfig {
     duplicateRate: number;
     reorderRate: number;
   };
-  readonly swarm: Omit<SwarmConfig, 'nodes' | 'diskNodes'> | null;
+  readonly swarm: Omit<SwarmConfig, 'nodes' | 'netNodes' | 'diskNodes'> | null;
   readonly disk?: Partial<DiskLatencyConfig>;
   readonly bugs?: RegisterBugs;
 }
@@ -130,7 +130,7 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
       }
     }
     ops.sort((a, b) => a.atMs - b.atMs || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
-    const faults = cfg.swarm ? drawSwarmFaults(new SeededRng(`keepsake:${seed}:faults`), { ...cfg.swarm, nodes: [server], diskNodes: [server] }, cfg.durationMs) : [];
+    const faults = cfg.swarm ? drawSwarmFaults(new SeededRng(`keepsake:${seed}:faults`), { ...cfg.swarm, nodes: [server], netNodes: [server, ...clientIds], diskNodes: [server] }, cfg.durationMs) : [];
     return { scenario: cfg.name, seed, durationMs: cfg.durationMs, livenessMs: cfg.livenessMs, faults, ops };
   }
 
