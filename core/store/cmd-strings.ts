@@ -45,7 +45,8 @@ function parseSetOptions(argv: readonly Buffer[], from: number): SetOptions | nu
     else if (a === 'XX' && !o.nx) o.xx = true;
     else if (a === 'GET') o.get = true;
     else if (a === 'KEEPTTL' && o.expire === null) o.keepTtl = true;
-    else if ((a === 'EX' || a === 'PX' || a === 'EXAT' || a === 'PXAT') && !o.keepTtl && o.expire === null && i + 1 < argv.length) {
+    else if ((a === 'EX' || a === 'PX' || a === 'EXAT' || a === 'PXAT') && !o.keepTtl && (o.expire === null || o.expire.unit === a) && i + 1 < argv.length) {
+      // redis lets the same unit repeat (the last one wins) but not two different ones.
       o.expire = { unit: a, arg: argv[++i]! };
     } else return null;
   }
@@ -132,8 +133,8 @@ export const getex: Handler = (s, argv) => {
   let arg: Buffer | null = null;
   for (let i = 2; i < argv.length; i++) {
     const a = upper(argv[i]!);
-    if (a === 'PERSIST' && unit === null) unit = 'PERSIST';
-    else if ((a === 'EX' || a === 'PX' || a === 'EXAT' || a === 'PXAT') && unit === null && i + 1 < argv.length) {
+    if (a === 'PERSIST' && (unit === null || unit === 'PERSIST')) unit = 'PERSIST';
+    else if ((a === 'EX' || a === 'PX' || a === 'EXAT' || a === 'PXAT') && (unit === null || unit === a) && i + 1 < argv.length) {
       unit = a;
       arg = argv[++i]!;
     } else return E.syntax;

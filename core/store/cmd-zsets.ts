@@ -322,8 +322,7 @@ function zpop(s: StoreOps, argv: readonly Buffer[], max: boolean): Reply {
   let count = 1;
   if (argv.length === 3) {
     const n = parseIntArg(argv[2]!);
-    if (n === null) return E.notInteger;
-    if (n < 0) return E.mustBePositive;
+    if (n === null || n < 0) return E.mustBePositive;
     count = n;
   }
   const t = lookupTyped(s, key(argv[1]!), 'zset');
