@@ -171,6 +171,18 @@ describe('eviction', () => {
     expect(Math.max(...lru)).toBeLessThan(60);
   });
 
+  it('LFU keeps a frequently read key that LRU evicts', () => {
+    const survives = (policy: EvictionPolicy): boolean => {
+      const s = mk(policy, 3_000, 5);
+      run(s, T0, 'SET', 'hot', 'x'.repeat(10));
+      for (let i = 0; i < 300; i++) run(s, T0, 'GET', 'hot');
+      for (let i = 0; i < 200; i++) run(s, T0 + 1 + i, 'SET', `cold${i}`, 'x'.repeat(10));
+      return show(s, T0 + 1000, 'EXISTS', 'hot') === '(integer) 1';
+    };
+    expect(survives('allkeys-lfu')).toBe(true);
+    expect(survives('allkeys-lru')).toBe(false);
+  });
+
   it('noeviction answers OOM to denyoom writes but still allows deletes', () => {
     const s = mk('noeviction', 300);
     let i = 0;
