@@ -26,7 +26,7 @@ export const hset: Handler = (s, argv) => {
   const h = hashForWrite(s, argv[1]!);
   if ('t' in h) return h;
   let added = 0;
-  for (let i = 2; i < argv.length; i += 2) if (hashSet(h.v, key(argv[i]!), argv[i + 1]!)) added++;
+  for (let i = 2; i < argv.length; i += 2) if (hashSet(h.v, key(argv[i]!), Buffer.from(argv[i + 1]!))) added++;
   s.wrote(h.e);
   return int(added);
 };
@@ -37,7 +37,7 @@ export const hsetnx: Handler = (s, argv) => {
   if (t !== undefined && t.v.m.has(key(argv[2]!))) return ZERO;
   const h = hashForWrite(s, argv[1]!);
   if ('t' in h) return h;
-  hashSet(h.v, key(argv[2]!), argv[3]!);
+  hashSet(h.v, key(argv[2]!), Buffer.from(argv[3]!));
   s.wrote(h.e);
   return ONE;
 };

@@ -13,7 +13,7 @@ function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   const e = t?.e ?? s.create(k, newList(), Infinity);
   const v = e.v;
   if (v.type !== 'list') return E.wrongType;
-  const add = argv.slice(2);
+  const add: Buffer[] = argv.slice(2).map((x): Buffer => Buffer.from(x));
   if (left) v.a = add.reverse().concat(v.a);
   else for (const b of add) v.a.push(b);
   for (const b of add) v.bytes += listElementBytes(b);
@@ -85,7 +85,7 @@ export const lset: Handler = (s, argv) => {
   const at = i < 0 ? t.v.a.length + i : i;
   const old = t.v.a[at];
   if (old === undefined) return E.indexRange;
-  t.v.a[at] = argv[3]!;
+  t.v.a[at] = Buffer.from(argv[3]!);
   t.v.bytes += argv[3]!.length - old.length;
   s.wrote(t.e);
   return OK;

@@ -17,7 +17,9 @@ export const get: Handler = (s, argv) => {
 };
 
 /** Write a string value, keeping or clearing the deadline. */
-function putString(s: StoreOps, k: string, b: Buffer, keepTtl: boolean): Entry {
+function putString(s: StoreOps, k: string, arg: Buffer, keepTtl: boolean): Entry {
+  // Copy: argv may be a view into a connection's receive buffer, which must not be pinned.
+  const b = Buffer.from(arg);
   const e = s.lookup(k);
   if (e === undefined) return s.create(k, newString(b), Infinity);
   if (e.v.type === 'string') setString(e.v, b);
@@ -98,8 +100,11 @@ export const set: Handler = (s, argv) => {
   const ne = putString(s, k, argv[2]!, o.keepTtl);
   if (deadline !== Infinity) s.setExpire(ne, deadline);
   // Effect replication: the mutation carries the absolute deadline, never a relative one.
-  const tail = deadline !== Infinity ? [PXAT, Buffer.from(String(deadline))] : o.keepTtl ? [KEEPTTL] : [];
-  s.propagate([[SET, argv[1]!, argv[2]!, ...tail]]);
+  // A plain SET k v replicates as it came (dirty): no rewrite to allocate.
+  if (argv.length > 3) {
+    const tail = deadline !== Infinity ? [PXAT, Buffer.from(String(deadline))] : o.keepTtl ? [KEEPTTL] : [];
+    s.propagate([[SET, argv[1]!, argv[2]!, ...tail]]);
+  }
   return o.get ? old : OK;
 };
 

@@ -95,7 +95,8 @@ export class Store implements StoreOps {
     if (c === undefined) return { reply: unknownCommand(argv), mutations: EMPTY_MUTATIONS };
     const refused = this.checkCall(c, argv, session);
     if (refused !== null) return { reply: refused, mutations: EMPTY_MUTATIONS };
-    this.begin(nowMs, session.db, false);
+    // Deadlines are whole milliseconds (they are logged as PXAT integers).
+    this.begin(Math.floor(nowMs), session.db, false);
     let reply: Reply;
     if (this.maxmemoryBytes > 0 && c.flags.includes('denyoom') && !this.evictUntilUnder()) {
       reply = err(Errors.oom);
@@ -124,7 +125,8 @@ export class Store implements StoreOps {
   }
 
   /** Bounded active expiry: examine at most maxKeys keys with deadlines, delete expired ones. */
-  sweepExpired(nowMs: number, maxKeys: number): readonly Mutation[] {
+  sweepExpired(nowMsIn: number, maxKeys: number): readonly Mutation[] {
+    const nowMs = Math.floor(nowMsIn);
     this.begin(nowMs, 0, false);
     let examined = 0;
     for (let visited = 0; visited < this.databases && examined < maxKeys; visited++) {
