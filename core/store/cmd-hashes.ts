@@ -134,7 +134,16 @@ export const hincrbyfloat: Handler = (s, argv) => {
   return bulk(b);
 };
 
-/** HSCAN walks the fields in insertion order by index (cursor = position). */
+/**
+ * Hashes up to this many fields answer HSCAN in one reply with cursor 0, as redis does
+ * for listpack-encoded hashes (hash-max-listpack-entries 128), so nothing can be missed.
+ */
+export const hscanWholeFieldsMax = 128;
+
+/**
+ * HSCAN: small hashes in one reply; larger ones walk insertion order by position, where
+ * a field deleted mid-scan can make one later field be skipped (see the report).
+ */
 export const hscan: Handler = (s, argv) => {
   const o = parseScan(argv, 2, false);
   if ('t' in o) return o;
@@ -143,10 +152,11 @@ export const hscan: Handler = (s, argv) => {
   if (t === undefined) return array([bulk(Buffer.from('0')), array([])]);
   const out: Reply[] = [];
   let i = 0;
-  const end = o.cursor + o.count;
+  const whole = t.v.m.size <= hscanWholeFieldsMax;
+  const end = whole ? t.v.m.size : o.cursor + o.count;
   for (const [f, v] of t.v.m) {
     if (i >= end) break;
-    if (i++ < o.cursor) continue;
+    if (i++ < o.cursor && !whole) continue;
     if (o.match !== null && !globMatch(o.match, f)) continue;
     out.push(bulk(keyBuf(f)), bulk(v));
   }

@@ -169,16 +169,18 @@ export function parseScan(argv: readonly Buffer[], cursorAt: number, allowType: 
 }
 
 /**
- * SCAN walks the db's key array by index. Unlike redis's reverse-binary cursor, a key
- * moved by a delete (swap-remove) during a scan can be missed; see the report.
+ * SCAN walks the db's key array from the end towards index 0. Deletes swap the *last*
+ * key into the hole, and the tail is always already visited (or added after the scan
+ * began), so a key present for the whole scan is returned at least once; duplicates are
+ * possible, as in redis. The cursor is (next index + 1); 0 starts and ends a scan.
  */
 export const scan: Handler = (s, argv) => {
   const o = parseScan(argv, 1, true);
   if ('t' in o) return o;
   const out: Reply[] = [];
   const size = s.size();
-  const end = Math.min(size, o.cursor + o.count);
-  for (let i = o.cursor; i < end; i++) {
+  let i = o.cursor === 0 ? size - 1 : Math.min(o.cursor - 1, size - 1);
+  for (let visited = 0; i >= 0 && visited < o.count; i--, visited++) {
     const k = s.keyAt(i);
     const e = s.peek(k)!;
     if (e.expireAtMs <= s.nowMs) continue;
@@ -186,7 +188,7 @@ export const scan: Handler = (s, argv) => {
     if (o.match !== null && !globMatch(o.match, k)) continue;
     out.push(bulk(keyBuf(k)));
   }
-  const next = end >= size ? 0 : end;
+  const next = i < 0 ? 0 : i + 1;
   return array([bulk(Buffer.from(String(next))), array(out)]);
 };
 

@@ -194,6 +194,51 @@ describe('eviction', () => {
   });
 });
 
+describe('SCAN', () => {
+  it('returns every key present for the whole scan, despite deletes and inserts', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 99 })), { maxLength: 40 }),
+        (initial, count, churn) => {
+          const s = mk();
+          for (let i = 0; i < initial; i++) run(s, T0, 'SET', `k${i}`, 'v');
+          const present = new Set(Array.from({ length: initial }, (_, i) => `k${i}`));
+          const seen = new Set<string>();
+          let cursor = '0';
+          let calls = 0;
+          do {
+            const r = run(s, T0, 'SCAN', cursor, 'COUNT', String(count)).reply;
+            if (r.t !== 'array') throw new Error('SCAN reply not an array');
+            const [c, ks] = r.items;
+            cursor = c!.t === 'bulk' ? c!.b.toString() : 'bad';
+            if (ks!.t === 'array') for (const x of ks!.items) if (x.t === 'bulk') seen.add(x.b.toString());
+            const ch = churn[calls];
+            if (ch !== undefined) {
+              const key = `k${ch[1]}`;
+              run(s, T0, ch[0] ? 'DEL' : 'SET', key, ...(ch[0] ? [] : ['v']));
+              present.delete(key);
+            }
+            calls++;
+          } while (cursor !== '0' && calls < 1000);
+          expect(cursor).toBe('0');
+          for (const k of present) expect(seen.has(k)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('answers small hashes in one HSCAN reply', () => {
+    const s = mk();
+    for (let i = 0; i < 20; i++) run(s, T0, 'HSET', 'h', `f${i}`, 'v');
+    const r = show(s, T0, 'HSCAN', 'h', '0', 'COUNT', '2');
+    expect(r.split('\n')[0]).toBe('1) "0"');
+    expect(r.split('\n').length).toBe(41);
+  });
+});
+
 describe('expiry sweep', () => {
   it('is bounded per call and eventually removes every expired key', () => {
     const s = mk();
