@@ -144,16 +144,17 @@ export const getex: Handler = (s, argv) => {
       arg = argv[++i]!;
     } else return E.syntax;
   }
+  // redis checks the key (nil, WRONGTYPE) before it validates the expire time.
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return NULL;
   let deadline = Infinity;
   if (unit !== null && unit !== 'PERSIST') {
     const d = absoluteDeadline(s, unit, arg!, 'getex');
     if (typeof d !== 'number') return d;
     deadline = d;
   }
-  const k = key(argv[1]!);
-  const t = lookupTyped(s, k, 'string');
-  if (t === 'wrongtype') return E.wrongType;
-  if (t === undefined) return NULL;
   const reply = bulk(t.v.b);
   if (unit === 'PERSIST') {
     if (t.e.expireAtMs !== Infinity) {
