@@ -127,10 +127,11 @@ function parseDecimal(s: string): Decimal | null {
 const humanDecimals = 17;
 
 /**
- * INCRBYFLOAT / HINCRBYFLOAT: Redis adds two long doubles and prints "%.17Lf" with
- * trailing zeros trimmed. We add the two decimals exactly and round to 17 places, which
- * agrees with the long double result except where 64-bit mantissa rounding shows (very
- * large magnitudes). Returns null when the result is not finite or an input is invalid.
+ * INCRBYFLOAT / HINCRBYFLOAT: redis parses both operands with strtold, adds them as x87
+ * long doubles (64-bit significand) and prints "%.17Lf" with trailing zeros trimmed. We
+ * emulate exactly that in BigInt: round each decimal to 64 significant bits, add, round
+ * again, print the binary value to 17 decimals (ties to even). Returns null when an
+ * input is invalid or the result is not finite.
  */
 export function addHumanFloat(current: Buffer, incr: Buffer): string | null {
   const a = parseDouble(current);
@@ -140,20 +141,68 @@ export function addHumanFloat(current: Buffer, incr: Buffer): string | null {
   const da = parseDecimal(current.toString('latin1'));
   const db = parseDecimal(incr.toString('latin1'));
   if (da === null || db === null) return formatHuman(a + b);
-  const scale = Math.max(da.scale, db.scale);
-  const sum = da.mant * 10n ** BigInt(scale - da.scale) + db.mant * 10n ** BigInt(scale - db.scale);
-  return formatDecimalHuman(sum, scale);
+  const sum = ldAdd(ldFromDecimal(da), ldFromDecimal(db));
+  return formatLdHuman(sum);
 }
 
+/** A binary floating value m * 2^e, m rounded to ldSignificandBits. */
+interface LongDouble {
+  readonly m: bigint;
+  readonly e: number;
+}
+const ldSignificandBits = 64;
+const ldMantMin = 1n << BigInt(ldSignificandBits - 1);
+const ldMantLimit = 1n << BigInt(ldSignificandBits);
+
+const bitLength = (x: bigint): number => (x === 0n ? 0 : x.toString(2).length);
+
+/** n / d rounded half to even; n >= 0, d > 0. */
+function divRoundEven(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  const r2 = (n % d) * 2n;
+  if (r2 > d || (r2 === d && (q & 1n) === 1n)) return q + 1n;
+  return q;
+}
+
+/** Round the exact rational num / den (den > 0) to a long double. */
+function ldRound(num: bigint, den: bigint): LongDouble {
+  if (num === 0n) return { m: 0n, e: 0 };
+  const neg = num < 0n;
+  const a = neg ? -num : num;
+  let e = bitLength(a) - bitLength(den) - ldSignificandBits;
+  for (let guard = 0; guard < 8; guard++) {
+    const m = e >= 0 ? divRoundEven(a, den << BigInt(e)) : divRoundEven(a << BigInt(-e), den);
+    if (m >= ldMantLimit) e++;
+    else if (m < ldMantMin) e--;
+    else return { m: neg ? -m : m, e };
+  }
+  throw new Error('ldRound did not converge');
+}
+
+const ldFromDecimal = (d: Decimal): LongDouble => ldRound(d.mant, 10n ** BigInt(d.scale));
+
+function ldAdd(x: LongDouble, y: LongDouble): LongDouble {
+  const e = Math.min(x.e, y.e);
+  const sum = (x.m << BigInt(x.e - e)) + (y.m << BigInt(y.e - e));
+  return e >= 0 ? ldRound(sum << BigInt(e), 1n) : ldRound(sum, 1n << BigInt(-e));
+}
+
+/** printf("%.17Lf") of the exact binary value, then redis's trailing-zero trim. */
+function formatLdHuman(x: LongDouble): string {
+  const neg = x.m < 0n;
+  const a = neg ? -x.m : x.m;
+  const scale = 10n ** BigInt(humanDecimals);
+  const scaled = x.e >= 0 ? (a << BigInt(x.e)) * scale : divRoundEven(a * scale, 1n << BigInt(-x.e));
+  return formatDecimalHuman(neg ? -scaled : scaled, humanDecimals);
+}
+
+/** mant * 10^-scale printed with at most 17 decimals (rounded), trailing zeros trimmed. */
 function formatDecimalHuman(mant: bigint, scale: number): string {
   let m = mant;
   let sc = scale;
   if (sc > humanDecimals) {
-    const div = 10n ** BigInt(sc - humanDecimals);
     const neg = m < 0n;
-    const abs = neg ? -m : m;
-    let q = abs / div;
-    if ((abs % div) * 2n >= div) q += 1n;
+    const q = divRoundEven(neg ? -m : m, 10n ** BigInt(sc - humanDecimals));
     m = neg ? -q : q;
     sc = humanDecimals;
   }
