@@ -1,4 +1,4 @@
-// List commands (t_list.c). Plain arrays: LPUSH is O(n); a deque is future work.
+// List commands (t_list.c) over a Deque: O(1) amortised push/pop at both ends.
 
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, OK, type Reply } from '../../net/reply';
 import { parseIntArg } from './numbers';
@@ -13,10 +13,13 @@ function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   const e = t?.e ?? s.create(k, newList(), Infinity);
   const v = e.v;
   if (v.type !== 'list') return E.wrongType;
-  const add: Buffer[] = argv.slice(2).map((x): Buffer => Buffer.from(x));
-  if (left) v.a = add.reverse().concat(v.a);
-  else for (const b of add) v.a.push(b);
-  for (const b of add) v.bytes += listElementBytes(b);
+  for (let i = 2; i < argv.length; i++) {
+    // Copy: argv may be a view into a connection's receive buffer.
+    const b = Buffer.from(argv[i]!);
+    if (left) v.a.pushFront(b);
+    else v.a.pushBack(b);
+    v.bytes += listElementBytes(b);
+  }
   s.wrote(e);
   return int(v.a.length);
 }
@@ -37,10 +40,13 @@ function pop(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return hasCount ? NULL_ARRAY : NULL;
   if (hasCount && count === 0) return EMPTY_ARRAY;
-  const a = t.v.a;
-  const n = Math.min(count, a.length);
-  const taken = left ? a.splice(0, n) : a.splice(a.length - n, n).reverse();
-  for (const b of taken) t.v.bytes -= listElementBytes(b);
+  const n = Math.min(count, t.v.a.length);
+  const taken: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = left ? t.v.a.popFront()! : t.v.a.popBack()!;
+    t.v.bytes -= listElementBytes(b);
+    taken.push(b);
+  }
   s.wrote(t.e);
   return hasCount ? array(taken.map(bulk)) : bulk(taken[0]!);
 }
@@ -72,7 +78,7 @@ export const lindex: Handler = (s, argv) => {
   if (t === undefined) return NULL;
   const i = parseIntArg(argv[2]!);
   if (i === null) return E.notInteger;
-  const b = t.v.a[i < 0 ? t.v.a.length + i : i];
+  const b = t.v.a.at(i < 0 ? t.v.a.length + i : i);
   return b === undefined ? NULL : bulk(b);
 };
 
@@ -83,10 +89,11 @@ export const lset: Handler = (s, argv) => {
   const i = parseIntArg(argv[2]!);
   if (i === null) return E.notInteger;
   const at = i < 0 ? t.v.a.length + i : i;
-  const old = t.v.a[at];
+  const old = t.v.a.at(at);
   if (old === undefined) return E.indexRange;
-  t.v.a[at] = Buffer.from(argv[3]!);
-  t.v.bytes += argv[3]!.length - old.length;
+  const b = Buffer.from(argv[3]!);
+  t.v.a.set(at, b);
+  t.v.bytes += b.length - old.length;
   s.wrote(t.e);
   return OK;
 };
@@ -97,7 +104,7 @@ export const lrem: Handler = (s, argv) => {
   const t = lookupTyped(s, key(argv[1]!), 'list');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return int(0);
-  const a = t.v.a;
+  const a = t.v.a.toArray();
   const target = argv[3]!;
   const limit = count === 0 ? Infinity : Math.abs(count);
   const keep: boolean[] = new Array<boolean>(a.length).fill(true);
@@ -108,7 +115,7 @@ export const lrem: Handler = (s, argv) => {
     for (let i = a.length - 1; i >= 0 && removed < limit; i--) if (a[i]!.equals(target)) (keep[i] = false), removed++;
   }
   if (removed > 0) {
-    t.v.a = a.filter((_, i) => keep[i]);
+    t.v.a.replace(a.filter((_, i) => keep[i]));
     listRecount(t.v);
     s.wrote(t.e);
   }
@@ -124,7 +131,7 @@ export const ltrim: Handler = (s, argv) => {
   if (t === undefined) return OK;
   const r = rangeIndices(start, stop, t.v.a.length);
   const before = t.v.a.length;
-  t.v.a = r === null ? [] : t.v.a.slice(r[0], r[1] + 1);
+  t.v.a.replace(r === null ? [] : t.v.a.slice(r[0], r[1] + 1));
   if (t.v.a.length !== before) {
     listRecount(t.v);
     s.wrote(t.e);

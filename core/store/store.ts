@@ -507,7 +507,7 @@ function encodeValue(v: Value): [Value['type'], Payload] {
     case 'hash':
       return ['hash', [...v.m].flatMap(([f, x]) => [latin1Bytes(f), x])];
     case 'list':
-      return ['list', v.a];
+      return ['list', v.a.toArray()];
     case 'set':
       return ['set', [...v.s].map(latin1Bytes)];
     case 'zset':
@@ -529,7 +529,7 @@ function decodeValue(type: Value['type'], p: Payload): Value {
     }
     case 'list': {
       const l = newList();
-      l.a = (p as Uint8Array[]).map(copyBuf);
+      l.a.replace((p as Uint8Array[]).map(copyBuf));
       listRecount(l);
       return l;
     }
@@ -579,7 +579,7 @@ function hashValue(h: Fnv2x32, v: Value): void {
       for (const [f, x] of v.m) (h.str(f), h.buf(x));
       return;
     case 'list':
-      for (const x of v.a) h.buf(x);
+      for (const x of v.a.toArray()) h.buf(x);
       return;
     case 'set':
       for (const m of v.s) h.str(m);

@@ -9,6 +9,8 @@
 //   set:    per member setMemberOverheadBytes + member bytes
 //   zset:   per member zsetMemberOverheadBytes + member bytes (score included)
 
+import { Deque } from './deque';
+
 export const entryOverheadBytes = 64;
 export const hashFieldOverheadBytes = 32;
 export const listElementOverheadBytes = 16;
@@ -27,7 +29,7 @@ export interface HashVal {
 }
 export interface ListVal {
   readonly type: 'list';
-  a: Buffer[];
+  readonly a: Deque;
   bytes: number;
 }
 export interface SetVal {
@@ -61,7 +63,7 @@ export const typeName = {
 
 export const newString = (b: Buffer): StringVal => ({ type: 'string', b, bytes: b.length });
 export const newHash = (): HashVal => ({ type: 'hash', m: new Map(), bytes: 0 });
-export const newList = (): ListVal => ({ type: 'list', a: [], bytes: 0 });
+export const newList = (): ListVal => ({ type: 'list', a: new Deque(), bytes: 0 });
 export const newSet = (): SetVal => ({ type: 'set', s: new Set(), bytes: 0 });
 export const newZSet = (): ZSetVal => ({ type: 'zset', scores: new Map(), sorted: [], bytes: 0 });
 
@@ -94,7 +96,7 @@ export const listElementBytes = (b: Buffer): number => listElementOverheadBytes 
 
 export function listRecount(l: ListVal): void {
   let bytes = 0;
-  for (const e of l.a) bytes += listElementBytes(e);
+  for (const e of l.a.toArray()) bytes += listElementBytes(e);
   l.bytes = bytes;
 }
 
@@ -182,7 +184,7 @@ export function valueBytesFromScratch(v: Value): number {
     }
     case 'list': {
       let n = 0;
-      for (const e of v.a) n += listElementBytes(e);
+      for (const e of v.a.toArray()) n += listElementBytes(e);
       return n;
     }
     case 'set': {

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { commandKeys, commandTable, EMPTY_MUTATIONS, findCommand, Store, type EvictionPolicy, type Session } from '../../core/store';
+import { Deque } from '../../core/store/deque';
 import { globMatch } from '../../core/store/glob';
 import { addHumanFloat, formatDouble17g, parseInt64 } from '../../core/store/numbers';
 import { Errors } from '../../net/reply';
@@ -252,6 +253,36 @@ describe('expiry sweep', () => {
     }
     expect(removed).toBe(25);
     expect(s.dbSize(0)).toBe(25);
+  });
+});
+
+describe('Deque', () => {
+  it('behaves like an array under pushes and pops at both ends', () => {
+    type Op = { op: 'pf' | 'pb' | 'of' | 'ob'; v: number } | { op: 'set'; i: number; v: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constantFrom('pf' as const, 'pb' as const, 'of' as const, 'ob' as const), v: fc.nat(99) }),
+      fc.record({ op: fc.constant('set' as const), i: fc.nat(20), v: fc.nat(99) }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.nat(99), { maxLength: 10 }), fc.array(op, { maxLength: 80 }), (init, ops) => {
+        const buf = (n: number): Buffer => Buffer.from([n]);
+        const ref = init.slice();
+        const d = Deque.from(init.map(buf));
+        for (const o of ops) {
+          if (o.op === 'pf') (ref.unshift(o.v), d.pushFront(buf(o.v)));
+          else if (o.op === 'pb') (ref.push(o.v), d.pushBack(buf(o.v)));
+          else if (o.op === 'of') expect(d.popFront()?.[0]).toBe(ref.shift());
+          else if (o.op === 'ob') expect(d.popBack()?.[0]).toBe(ref.pop());
+          else if (o.op === 'set' && o.i < ref.length) (ref[o.i] = o.v, d.set(o.i, buf(o.v)));
+          expect(d.length).toBe(ref.length);
+        }
+        expect(d.toArray().map((x) => x[0])).toEqual(ref);
+        expect(d.slice(1, 3).map((x) => x[0])).toEqual(ref.slice(1, 3));
+        ref.forEach((v, i) => expect(d.at(i)?.[0]).toBe(v));
+        expect(d.at(ref.length)).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
