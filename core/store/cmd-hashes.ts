@@ -139,6 +139,8 @@ export const hincrbyfloat: Handler = (s, argv) => {
  * for listpack-encoded hashes (hash-max-listpack-entries 128), so nothing can be missed.
  */
 export const hscanWholeFieldsMax = 128;
+/** A full HSCAN of a large hash takes at most about this many calls. */
+export const hscanCallsMax = 64;
 
 /**
  * HSCAN: small hashes in one reply; larger ones walk insertion order by position, where
@@ -153,7 +155,10 @@ export const hscan: Handler = (s, argv) => {
   const out: Reply[] = [];
   let i = 0;
   const whole = t.v.m.size <= hscanWholeFieldsMax;
-  const end = whole ? t.v.m.size : o.cursor + o.count;
+  // Each call skips `cursor` fields of the Map; batches of at least size/hscanCallsMax
+  // keep a full scan O(size * hscanCallsMax) instead of O(size^2 / COUNT).
+  const batch = Math.max(o.count, Math.ceil(t.v.m.size / hscanCallsMax));
+  const end = whole ? t.v.m.size : o.cursor + batch;
   for (const [f, v] of t.v.m) {
     if (i >= end) break;
     if (i++ < o.cursor && !whole) continue;

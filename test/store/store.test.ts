@@ -231,6 +231,23 @@ describe('SCAN', () => {
     );
   });
 
+  it('HSCAN of a large hash visits every field in a bounded number of calls', () => {
+    const s = mk();
+    for (let i = 0; i < 1000; i++) run(s, T0, 'HSET', 'h', `f${i}`, 'v');
+    const seen = new Set<string>();
+    let cursor = '0';
+    let calls = 0;
+    do {
+      const r = run(s, T0, 'HSCAN', 'h', cursor, 'COUNT', '3').reply;
+      if (r.t !== 'array' || r.items[0]!.t !== 'bulk' || r.items[1]!.t !== 'array') throw new Error('bad HSCAN reply');
+      cursor = r.items[0]!.b.toString();
+      r.items[1]!.items.forEach((x, i) => i % 2 === 0 && x.t === 'bulk' && seen.add(x.b.toString()));
+      calls++;
+    } while (cursor !== '0' && calls < 500);
+    expect(seen.size).toBe(1000);
+    expect(calls).toBeLessThanOrEqual(64);
+  });
+
   it('answers small hashes in one HSCAN reply', () => {
     const s = mk();
     for (let i = 0; i < 20; i++) run(s, T0, 'HSET', 'h', `f${i}`, 'v');
