@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import type { Figure } from './figures';
 import { benchKernel } from './kernel';
 import { benchResp } from './resp';
+import { benchStore } from './store';
 import { benchSweep } from './sweep';
 
 interface Bench {
@@ -17,6 +18,7 @@ const benches: Bench[] = [
   { group: 'kernel', run: () => benchKernel() },
   { group: 'sweep', run: () => benchSweep() },
   { group: 'resp', run: () => benchResp() },
+  { group: 'store', run: () => benchStore() },
 ];
 
 const only = process.argv.slice(2);
