@@ -63,6 +63,8 @@ export class Store implements StoreOps {
   private readonly policy: EvictionPolicy;
   private readonly rng: Rng;
   private usedBytes = 0;
+  /** Node-local counters (INFO's expired_keys / evicted_keys); not part of the replicated state. */
+  readonly stats = { expiredKeys: 0, evictedKeys: 0 };
   private sweepDbCursor = 0;
 
   // Per-call state (one command at a time; the store is synchronous).
@@ -136,8 +138,10 @@ export class Store implements StoreOps {
         const k = db.vkeys[db.sweepCursor]!;
         const e = db.map.get(k)!;
         examined++;
-        if (e.expireAtMs <= nowMs) this.deleteLogged(db, dbIndex, e);
-        else db.sweepCursor++;
+        if (e.expireAtMs <= nowMs) {
+          this.deleteLogged(db, dbIndex, e);
+          this.stats.expiredKeys += 1;
+        } else db.sweepCursor++;
       }
       if (db.sweepCursor >= db.vkeys.length) {
         db.sweepCursor = 0;
@@ -169,6 +173,7 @@ export class Store implements StoreOps {
     if (e === undefined) return undefined;
     if (e.expireAtMs <= this.nowMs) {
       this.deleteLogged(this.db, this.currentDb, e);
+      this.stats.expiredKeys += 1;
       return undefined;
     }
     if (!this.replaying) this.touch(e);
@@ -352,6 +357,7 @@ export class Store implements StoreOps {
       const victim = this.pickVictim();
       if (victim === null) return false;
       this.deleteLogged(this.dbs[victim.db]!, victim.db, victim.e);
+      this.stats.evictedKeys += 1;
     }
     return true;
   }
