@@ -104,7 +104,7 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): P
   checkCa(ca, now, p.caCertPath);
 
   const existing = await readServerFiles(dataDir, notes);
-  const problem = created ? 'first-boot' : serverProblem(ca.certPem, existing, names, now);
+  const problem = loaded.kind === 'none' ? 'first-boot' : serverProblem(ca.certPem, existing, names, now);
   const server = problem === null && existing !== null ? existing : await issueServer(dataDir, ca, names, now, serverKeys);
   return {
     ...p,

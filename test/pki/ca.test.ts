@@ -32,7 +32,7 @@ describe('generateCa', () => {
 
 describe('issueCertificate', () => {
   const caX = new X509Certificate(ca.certPem);
-  const caSki = (ext(ca.certPem, 'subjectKeyIdentifier') as { subjectKeyIdentifier: string }).subjectKeyIdentifier;
+  const caSki = (ext(ca.certPem, 'subjectKeyIdentifier') as unknown as { subjectKeyIdentifier: string }).subjectKeyIdentifier;
 
   it.each([
     ['server', server.certPem, ['1.3.6.1.5.5.7.3.1']],
@@ -48,7 +48,7 @@ describe('issueCertificate', () => {
     expect(ext(pem, 'basicConstraints')).toMatchObject({ cA: false, critical: true });
     const f = forge.pki.certificateFromPem(pem);
     expect(f.siginfo.algorithmOid).toBe(forge.pki.oids['sha256WithRSAEncryption']);
-    const aki = ext(pem, 'authorityKeyIdentifier') as { value: string };
+    const aki = ext(pem, 'authorityKeyIdentifier') as unknown as { value: string };
     // AKI value = SEQUENCE { [0] keyIdentifier }: the CA's SKI must be the last 20 bytes.
     expect(forge.util.bytesToHex(aki.value).endsWith(caSki)).toBe(true);
   });
