@@ -51,9 +51,14 @@ export function clientTlsOptions(cfg: ClientTlsConfig): tls.ConnectionOptions {
 }
 
 export interface RefusedHandshake {
-  /** OpenSSL / Node error code, e.g. ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE, ECONNRESET. */
+  /**
+   * Why: the certificate verification error when there was one (UNABLE_TO_VERIFY_LEAF_SIGNATURE
+   * for a client certificate from another CA), else the OpenSSL / Node error code
+   * (ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE, ERR_SSL_NO_PROTOCOLS_AVAILABLE, ECONNRESET).
+   */
   readonly code: string;
   readonly message: string;
+  /** Undefined when the socket was already torn down (the another-CA case). */
   readonly remoteAddress: string | undefined;
 }
 
@@ -65,7 +70,12 @@ export interface RefusedHandshake {
  */
 export function onRefusedHandshake(server: tls.Server, fn: (r: RefusedHandshake) => void): () => void {
   const listener = (err: Error, socket: tls.TLSSocket): void => {
-    fn({ code: (err as NodeJS.ErrnoException).code ?? 'UNKNOWN', message: err.message, remoteAddress: socket.remoteAddress });
+    // A client certificate from another CA passes OpenSSL's handshake (Node verifies in JS
+    // afterwards, sets authorizationError and destroys the socket), so the event itself
+    // only says ECONNRESET; the verification error is the useful code.
+    const verifyCode = socket.authorizationError;
+    const code = verifyCode !== undefined && verifyCode !== null ? String(verifyCode) : ((err as NodeJS.ErrnoException).code ?? 'UNKNOWN');
+    fn({ code, message: err.message, remoteAddress: socket.remoteAddress });
   };
   server.on('tlsClientError', listener);
   return () => {
