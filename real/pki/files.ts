@@ -49,6 +49,7 @@ export type PkiErrorCode =
   | 'ca-mismatch' // ca.key is not the key of ca.crt
   | 'ca-not-ca' // ca.crt lacks basicConstraints CA:true
   | 'ca-expired'
+  | 'ca-conflict' // asked to share another directory's CA while this one has a CA key of its own
   | 'bad-name' // a server name or certificate name the caller gave is not acceptable
   | 'file-too-large'
   | 'exists'; // refusing to overwrite an issued certificate
@@ -64,6 +65,7 @@ export class PkiError extends Error {
   }
 }
 
+/** Why a server certificate was issued; 'names' = a requested host name, IP or the CN is not in the old one. */
 export type ServerIssueReason = 'first-boot' | 'missing' | 'unreadable' | 'key-mismatch' | 'wrong-ca' | 'expired' | 'names';
 
 export interface Pki {
@@ -87,6 +89,14 @@ export interface Pki {
 export interface EnsurePkiOptions {
   /** Extra host names / IP addresses for the server certificate (localhost, 127.0.0.1, ::1 always). */
   readonly serverNames?: readonly string[];
+  /**
+   * Share the CA of another data directory (the first Core's) instead of having one here:
+   * this directory gets a copy of that ca.crt (never its key) and a node certificate issued
+   * by it, so every node of a cluster on this machine trusts every other with no manual step.
+   */
+  readonly caDir?: string;
+  /** CN of the server certificate: under mutual TLS peers see it as this node's name. */
+  readonly commonName?: string;
   /** "Now" for validity checks and issuing; tests move it. Default: the wall clock. */
   readonly now?: Date;
 }
@@ -94,24 +104,24 @@ export interface EnsurePkiOptions {
 export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): Promise<Pki> {
   const now = opts.now ?? new Date();
   const names = splitServerNames(opts.serverNames ?? []);
+  const commonName = opts.commonName ?? serverCommonName;
+  if (!validCertName(commonName)) throw new PkiError('bad-name', `server common name ${JSON.stringify(commonName)} is not acceptable`);
   await fsp.mkdir(dataDir, { recursive: true, mode: dataDirMode });
   await removeStaleTempFiles(dataDir);
   const notes: string[] = [];
-  const p = pkiPaths(dataDir);
+  const caDir = opts.caDir !== undefined && path.resolve(opts.caDir) !== path.resolve(dataDir) ? opts.caDir : null;
 
-  const loaded = await loadCaFiles(dataDir, notes);
-  const { ca, created, serverKeys } = loaded.kind === 'none' ? await createCa(dataDir, now) : await caFromLoaded(dataDir, loaded, now);
-  checkCa(ca, now, p.caCertPath);
-
+  const step = caDir === null ? await ownCa(dataDir, now, notes) : await sharedCa(dataDir, caDir, now, notes);
   const existing = await readServerFiles(dataDir, notes);
-  const problem = loaded.kind === 'none' ? 'first-boot' : serverProblem(ca.certPem, existing, names, now);
-  const server = problem === null && existing !== null ? existing : await issueServer(dataDir, ca, names, now, serverKeys);
+  const problem = step.firstBoot ? 'first-boot' : serverProblem(step.ca.certPem, existing, names, commonName, now);
+  const server = problem === null && existing !== null ? existing : await issueServer(dataDir, step.ca, { names, commonName, now, keys: step.serverKeys });
   return {
-    ...p,
-    created,
+    ...pkiPaths(dataDir),
+    caKeyPath: path.join(caDir ?? dataDir, caKeyFile),
+    created: step.created,
     serverIssued: problem,
-    caFingerprint256: new X509Certificate(ca.certPem).fingerprint256,
-    caCertPem: ca.certPem,
+    caFingerprint256: new X509Certificate(step.ca.certPem).fingerprint256,
+    caCertPem: step.ca.certPem,
     serverCertPem: server.certPem,
     serverKeyPem: server.keyPem,
     notes,
@@ -235,9 +245,34 @@ async function loadCaFiles(dataDir: string, notes: string[]): Promise<LoadedCa> 
 
 interface CaStep {
   readonly ca: CertAndKey;
+  /** A new CA certificate was made (clients must trust the new ca.crt). */
   readonly created: boolean;
+  /** Nothing was here: the server certificate is issued without looking for an old one. */
+  readonly firstBoot: boolean;
   /** On first boot the server's key pair is generated alongside the CA's (in parallel). */
   readonly serverKeys?: KeyPairPem;
+}
+
+async function ownCa(dataDir: string, now: Date, notes: string[]): Promise<CaStep> {
+  const loaded = await loadCaFiles(dataDir, notes);
+  const step = loaded.kind === 'none' ? await createCa(dataDir, now) : await caFromLoaded(dataDir, loaded, now);
+  checkCa(step.ca, now, path.join(dataDir, caCertFile));
+  return step;
+}
+
+/** The CA lives in `caDir`; `dataDir` keeps an up-to-date copy of its certificate only. */
+async function sharedCa(dataDir: string, caDir: string, now: Date, notes: string[]): Promise<CaStep> {
+  if (await exists(path.join(dataDir, caKeyFile))) {
+    throw new PkiError('ca-conflict', `${path.join(dataDir, caKeyFile)} exists but the CA of ${caDir} was asked for: this directory has a CA of its own; remove its ca.crt and ca.key to join the shared CA`);
+  }
+  const ca = await loadCa(caDir);
+  checkCa(ca, now, path.join(caDir, caCertFile));
+  const copy = await readPem(path.join(dataDir, caCertFile), notes, false);
+  if (copy !== ca.certPem) {
+    await writeFileAtomic(dataDir, caCertFile, ca.certPem, certFileMode);
+    notes.push(`copied the shared CA certificate from ${path.join(caDir, caCertFile)}`);
+  }
+  return { ca, created: false, firstBoot: false };
 }
 
 async function createCa(dataDir: string, now: Date): Promise<CaStep> {
@@ -246,7 +281,7 @@ async function createCa(dataDir: string, now: Date): Promise<CaStep> {
   const ca = selfSign(caKeys, defaultCaName(), caValidDaysDefault, now);
   await writeFileAtomic(dataDir, caKeyFile, ca.keyPem, keyFileMode);
   await writeFileAtomic(dataDir, caCertFile, ca.certPem, certFileMode);
-  return { ca, created: true, serverKeys };
+  return { ca, created: true, firstBoot: true, serverKeys };
 }
 
 async function caFromLoaded(dataDir: string, loaded: Exclude<LoadedCa, { kind: 'none' }>, now: Date): Promise<CaStep> {
@@ -255,10 +290,10 @@ async function caFromLoaded(dataDir: string, loaded: Exclude<LoadedCa, { kind: '
       // A crash between writing ca.key and ca.crt on first boot: the key survived, so re-sign.
       const ca = selfSign({ privateKeyPem: loaded.keyPem }, defaultCaName(), caValidDaysDefault, now);
       await writeFileAtomic(dataDir, caCertFile, ca.certPem, certFileMode);
-      return { ca, created: true };
+      return { ca, created: true, firstBoot: false };
     }
     case 'both':
-      return { ca: { certPem: loaded.certPem, keyPem: loaded.keyPem }, created: false };
+      return { ca: { certPem: loaded.certPem, keyPem: loaded.keyPem }, created: false, firstBoot: false };
     default:
       return unreachable(loaded);
   }
@@ -287,7 +322,7 @@ function checkCa(ca: CertAndKey, now: Date, certPath: string): void {
 
 // ---- Server certificate -----------------------------------------------------------------
 
-interface ServerNames {
+export interface ServerNames {
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly string[];
 }
@@ -311,7 +346,7 @@ async function readServerFiles(dataDir: string, notes: string[]): Promise<CertAn
 }
 
 /** Why the server certificate on disk cannot be kept, or null if it can. */
-export function serverProblem(caCertPem: string, server: CertAndKey | null, names: ServerNames, now: Date): ServerIssueReason | null {
+export function serverProblem(caCertPem: string, server: CertAndKey | null, names: ServerNames, commonName: string, now: Date): ServerIssueReason | null {
   if (server === null) return 'missing';
   let cert: X509Certificate;
   try {
@@ -325,19 +360,32 @@ export function serverProblem(caCertPem: string, server: CertAndKey | null, name
   const renewAtMs = now.getTime() + serverRenewBeforeDays * dayMs;
   if (new Date(cert.validTo).getTime() <= renewAtMs || new Date(cert.validFrom).getTime() > now.getTime()) return 'expired';
   const covered =
+    subjectCommonName(cert) === commonName &&
     names.dnsNames.every((d) => cert.checkHost(d, { wildcards: false }) !== undefined) &&
     names.ipAddresses.every((ip) => cert.checkIP(ip) !== undefined);
   return covered ? null : 'names';
 }
 
-async function issueServer(dataDir: string, ca: CertAndKey, names: ServerNames, now: Date, keys?: KeyPairPem): Promise<CertAndKey> {
+function subjectCommonName(cert: X509Certificate): string | null {
+  const line = cert.subject.split('\n').find((l) => l.startsWith('CN='));
+  return line === undefined ? null : line.slice('CN='.length);
+}
+
+interface ServerIssue {
+  readonly names: ServerNames;
+  readonly commonName: string;
+  readonly now: Date;
+  readonly keys: KeyPairPem | undefined;
+}
+
+async function issueServer(dataDir: string, ca: CertAndKey, req: ServerIssue): Promise<CertAndKey> {
   const server = issueCertificate(ca, {
-    commonName: serverCommonName,
+    commonName: req.commonName,
     kind: 'node', // a Core both serves clients and dials its peers with this certificate
-    dnsNames: names.dnsNames,
-    ipAddresses: names.ipAddresses,
-    keys: keys ?? (await generateKeyPairPem()),
-    now,
+    dnsNames: req.names.dnsNames,
+    ipAddresses: req.names.ipAddresses,
+    keys: req.keys ?? (await generateKeyPairPem()),
+    now: req.now,
   });
   await writeFileAtomic(dataDir, serverKeyFile, server.keyPem, keyFileMode);
   await writeFileAtomic(dataDir, serverCertFile, server.certPem, certFileMode);

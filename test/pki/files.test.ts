@@ -171,3 +171,33 @@ describe('issueClientCertificate', () => {
     await expectPkiError(issueClientCertificate(d, 'bob', d), 'ca-missing', /no CA in/);
   });
 });
+
+describe('ensurePki with a CA shared by the nodes of a cluster (caDir)', () => {
+  it('gives each node a copy of ca.crt (no CA key) and a node certificate with its CN, issued by the shared CA', async () => {
+    const d = await freshDir();
+    const core1 = await ensurePki(path.join(d, 'core1'), { commonName: 'core1' });
+    const core2 = await ensurePki(path.join(d, 'core2'), { caDir: path.join(d, 'core1'), commonName: 'core2', serverNames: ['core2.example'] });
+    expect(core2.created).toBe(false);
+    expect(core2.serverIssued).toBe('missing');
+    expect((await readdir(path.join(d, 'core2'))).sort()).toEqual(['ca.crt', 'server.crt', 'server.key']);
+    expect(core2.caKeyPath).toBe(core1.caKeyPath);
+    expect(core2.caFingerprint256).toBe(core1.caFingerprint256);
+    expect(await fingerprint(core2.caCertPath)).toBe(core1.caFingerprint256);
+    const x = new X509Certificate(core2.serverCertPem);
+    expect(x.subject).toContain('CN=core2');
+    expect(x.keyUsage?.slice().sort()).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
+    expect(x.verify(new X509Certificate(core1.caCertPem).publicKey)).toBe(true);
+
+    const again = await ensurePki(path.join(d, 'core2'), { caDir: path.join(d, 'core1'), commonName: 'core2', serverNames: ['core2.example'] });
+    expect(again.serverIssued).toBeNull();
+    expect((await ensurePki(path.join(d, 'core2'), { caDir: path.join(d, 'core1'), commonName: 'core2b' })).serverIssued).toBe('names');
+  });
+
+  it('refuses to join a shared CA from a directory that has a CA key of its own', async () => {
+    const d = await freshDir();
+    await ensurePki(path.join(d, 'a'));
+    await ensurePki(path.join(d, 'b'));
+    await expectPkiError(ensurePki(path.join(d, 'b'), { caDir: path.join(d, 'a') }), 'ca-conflict', /has a CA of its own/);
+    await expectPkiError(ensurePki(path.join(d, 'c'), { caDir: path.join(d, 'nowhere') }), 'ca-missing', /no CA in/);
+  });
+});
