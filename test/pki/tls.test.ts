@@ -173,6 +173,21 @@ describe('mutual TLS', () => {
   });
 });
 
+describe('mutual TLS between nodes sharing the CA (no manual certificate work)', () => {
+  it('core2 dials core1 with the node certificate ensurePki gave it; core1 sees CN core2', async () => {
+    const core2 = await ensurePki(path.join(dir, 'core2'), { caDir: path.join(dir, 'data'), commonName: 'core2' });
+    const srv = await startServer(serverTlsOptions(pki, { requireClientCert: true }), echo);
+    try {
+      const r = await tryEcho(srv.port, clientTlsOptions({ caPath: core2.caCertPath, certPath: core2.serverCertPath, keyPath: core2.serverKeyPath }));
+      expect(r).toMatchObject({ ok: true });
+      expect(srv.peerNames).toEqual(['core2']);
+      expect(srv.refused).toEqual([]);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('redis-cli --tls --cacert <dir>/ca.crt', () => {
   const haveRedisCli = new Promise<boolean>((resolve) => execFile('which', ['redis-cli'], (err) => resolve(err === null)));
   const pong = (s: tls.TLSSocket): void => {
