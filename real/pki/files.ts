@@ -288,7 +288,7 @@ async function caFromLoaded(dataDir: string, loaded: Exclude<LoadedCa, { kind: '
   switch (loaded.kind) {
     case 'keyOnly': {
       // A crash between writing ca.key and ca.crt on first boot: the key survived, so re-sign.
-      const ca = selfSign({ privateKeyPem: loaded.keyPem }, defaultCaName(), caValidDaysDefault, now);
+      const ca = selfSignOrCorrupt(path.join(dataDir, caKeyFile), loaded.keyPem, now);
       await writeFileAtomic(dataDir, caCertFile, ca.certPem, certFileMode);
       return { ca, created: true, firstBoot: false };
     }
@@ -296,6 +296,14 @@ async function caFromLoaded(dataDir: string, loaded: Exclude<LoadedCa, { kind: '
       return { ca: { certPem: loaded.certPem, keyPem: loaded.keyPem }, created: false, firstBoot: false };
     default:
       return unreachable(loaded);
+  }
+}
+
+function selfSignOrCorrupt(keyPath: string, keyPem: string, now: Date): CertAndKey {
+  try {
+    return selfSign({ privateKeyPem: keyPem }, defaultCaName(), caValidDaysDefault, now);
+  } catch (e) {
+    throw new PkiError('ca-corrupt', `${keyPath} does not parse as an RSA private key: ${(e as Error).message}`);
   }
 }
 

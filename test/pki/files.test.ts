@@ -143,6 +143,12 @@ describe('ensurePki with a damaged CA', () => {
     expect(new X509Certificate(again.serverCertPem).verify(new X509Certificate(again.caCertPem).publicKey)).toBe(true);
   });
 
+  it('a lone ca.key that does not parse is a clear error, not a stack trace from the ASN.1 parser', async () => {
+    const d = await freshDir();
+    await writeFile(path.join(d, 'ca.key'), 'not a key', { mode: 0o600 });
+    await expectPkiError(ensurePki(d), 'ca-corrupt', /ca\.key does not parse/);
+  });
+
   it('rejects a server name that is neither a DNS name nor an IP', async () => {
     await expectPkiError(ensurePki(await freshDir(), { serverNames: ['bad name!'] }), 'bad-name', /neither a DNS name nor an IP/);
   });
