@@ -1,0 +1,994 @@
+// The Keeper: receives the committed write stream from the Core leader, appends it to a WAL,
+// fsyncs in groups, acknowledges a durable offset, compacts into snapshots, recovers after a
+// crash, fences stale leaders by term and catches up from peer keepers by offset.
+//
+// Pure state machine: every disk operation leaves as a `disk` effect and comes back as a `disk`
+// input (matched by request id to a continuation). Disk operations that change state go
+// through one serial lane (one in flight at a time, so appends to a file never reorder); the
+// group-commit fsync runs beside the lane, at most one at a time, and covers every record
+// whose append had returned when it was issued. The argument is in docs/durability.md.
+
+import { assert, unreachable, type DiskReqId, type Effect, type Input, type Machine, type Ms, type NodeId } from '../../net/types';
+import type { DiskOp, DiskResult } from '../../net/disk';
+import { encodeRecordInto, recordBytes, decodeRecordAt, recordPayloadBytesMax } from '../wal/record';
+import {
+  encodeSegmentHeader,
+  parseSegmentName,
+  scanSegment,
+  segmentBytesMax as segmentBytesLimit,
+  segmentHeaderBytes,
+  segmentName,
+} from '../wal/segment';
+import {
+  decodeSnapshot,
+  decodeTermFile,
+  encodeSnapshot,
+  encodeTermFile,
+  parseSnapshotName,
+  snapshotDataBytesMax,
+  snapshotName,
+  snapshotTmpName,
+  termFileName,
+  termTmpName,
+} from './files';
+import { batchEntriesMax, fetchBytesMax, type AppendRejectReason, type CorruptRange, type KeeperEntry, type KeeperMsg } from './messages';
+
+/** What the keeper materializes the log into, to write snapshots (the store implements it). */
+export interface SnapshotMaterializer {
+  reset(): void;
+  apply(payload: Uint8Array): void;
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array): void;
+}
+
+export interface KeeperConfig {
+  readonly id: NodeId;
+  /** Other keepers of the cluster, for catch-up and repair. */
+  readonly peers: readonly NodeId[];
+  readonly snapshotEveryRecords: number;
+  readonly snapshotEveryBytes: number;
+  /** Rotate a segment when the next record would cross this size (a lone record may exceed it). */
+  readonly segmentBytesMax: number;
+  readonly stateMachine: SnapshotMaterializer;
+  /** After ENOSPC/EIO on a write, wait this long before writing again. */
+  readonly diskRetryMs?: Ms;
+}
+
+export interface KeeperStats {
+  appendsAccepted: number;
+  appendsRejected: number;
+  fsyncs: number;
+  recordsWritten: number;
+  snapshotsWritten: number;
+  snapshotsInstalled: number;
+  segmentsCreated: number;
+  segmentsDeleted: number;
+  recoveries: number;
+  tornTails: number;
+  truncatedBytes: number;
+  corruptRecords: number;
+  /** Bad records found below the snapshot: harmless, skipped, counted. */
+  corruptCoveredRecords: number;
+  /** Segment headers that failed their checksum and were rewritten. */
+  corruptHeaders: number;
+  corruptSnapshots: number;
+  corruptTermFiles: number;
+  repairedRecords: number;
+  suffixTruncations: number;
+  diskFullEvents: number;
+  diskErrors: number;
+}
+
+export type KeeperPhase = 'recovering' | 'serving';
+
+/** Appends held while the term fence is written. */
+export const inboxMax = 1024;
+/** Appends waiting for their fsync. */
+export const waitersMax = 4096;
+/** Records accepted but not yet written (back-pressure: beyond it, appends are refused). */
+export const unwrittenEntriesMax = 64 * 1024;
+/** Bytes in one `append` disk operation. */
+export const writeBytesMax = 1024 * 1024;
+export const diskRetryMsDefault: Ms = 200;
+export const recoverRetryMs: Ms = 500;
+
+interface Segment {
+  readonly first: number;
+  readonly name: string;
+  sizeBytes: number;
+}
+
+interface LogEntry {
+  readonly offset: number;
+  readonly term: number;
+  seg: Segment | null;
+  pos: number;
+  readonly bytes: number;
+  /** Kept until the entry is durable and applied to the materializer. */
+  payload: Uint8Array | null;
+}
+
+interface Waiter {
+  readonly to: NodeId;
+  readonly upTo: number;
+}
+
+type Cont = (r: DiskResult) => void;
+
+const diskRetryTimer = 'k.diskRetry';
+const recoverRetryTimer = 'k.recoverRetry';
+const catchupTimer = 'k.catchup';
+/** How often a keeper asks its peers again while it has not caught up or has corrupt ranges. */
+export const catchupEveryMs: Ms = 1000;
+
+export class Keeper implements Machine<KeeperMsg> {
+  private readonly cfg: KeeperConfig;
+  private readonly sm: SnapshotMaterializer;
+  private out: Effect<KeeperMsg>[] = [];
+  private reqSeq = 0;
+  private epoch = 0;
+  private readonly pending = new Map<DiskReqId, { epoch: number; then: Cont }>();
+  private lane: { op: DiskOp; then: Cont }[] = [];
+  private laneBusy = false;
+  private syncInFlight = false;
+  private writing = false;
+  private rotating = false;
+  private creating: Segment | null = null;
+  private heardPeer = false;
+  private compacting = false;
+  private compactFailedAt = -1;
+  private installing = false;
+  private fencing = false;
+  private inbox: { from: NodeId; msg: Extract<KeeperMsg, { type: 'k.append' }> }[] = [];
+  private waiters: Waiter[] = [];
+  private writeBlocked: AppendRejectReason | null = null;
+
+  phase: KeeperPhase = 'recovering';
+  fenceTerm = 0;
+  snapshotOffset = 0;
+  snapshotTerm = 0;
+  writtenOffset = 0;
+  durableOffset = 0;
+  private segments: Segment[] = [];
+  private current: Segment | null = null;
+  private snapshotFiles: number[] = [];
+  /** Entries snapshotOffset+1 .. lastOffset (log[i].offset = snapshotOffset + 1 + i). */
+  private log: LogEntry[] = [];
+  private bytesSinceSnapshot = 0;
+  private corruptRanges: CorruptRange[] = [];
+  private readonly counters: KeeperStats = {
+    appendsAccepted: 0,
+    appendsRejected: 0,
+    fsyncs: 0,
+    recordsWritten: 0,
+    snapshotsWritten: 0,
+    snapshotsInstalled: 0,
+    segmentsCreated: 0,
+    segmentsDeleted: 0,
+    recoveries: 0,
+    tornTails: 0,
+    truncatedBytes: 0,
+    corruptRecords: 0,
+    corruptCoveredRecords: 0,
+    corruptHeaders: 0,
+    corruptSnapshots: 0,
+    corruptTermFiles: 0,
+    repairedRecords: 0,
+    suffixTruncations: 0,
+    diskFullEvents: 0,
+    diskErrors: 0,
+  };
+
+  constructor(cfg: KeeperConfig) {
+    assert(cfg.segmentBytesMax > segmentHeaderBytes, 'segmentBytesMax must exceed the segment header');
+    assert(cfg.segmentBytesMax <= segmentBytesLimit, 'segmentBytesMax above the hard limit');
+    assert(cfg.snapshotEveryRecords >= 1 && cfg.snapshotEveryBytes >= 1, 'snapshot schedule must be positive');
+    this.cfg = cfg;
+    this.sm = cfg.stateMachine;
+  }
+
+  get lastOffset(): number {
+    return this.snapshotOffset + this.log.length;
+  }
+
+  stats(): KeeperStats {
+    return { ...this.counters };
+  }
+
+  corrupt(): readonly CorruptRange[] {
+    return this.corruptRanges;
+  }
+
+  /** Invariants checked by tests after every step. */
+  invariants(): void {
+    assert(this.snapshotOffset <= this.durableOffset, 'snapshot beyond durable');
+    assert(this.durableOffset <= this.writtenOffset || this.phase === 'recovering', 'durable beyond written');
+    assert(this.writtenOffset <= this.lastOffset || this.phase === 'recovering', 'written beyond last');
+    for (let i = 0; i < this.log.length; i++) assert(this.log[i]!.offset === this.snapshotOffset + 1 + i, 'log not dense');
+  }
+
+  step(input: Input<KeeperMsg>, _nowMs: Ms): Effect<KeeperMsg>[] {
+    this.out = [];
+    switch (input.type) {
+      case 'start':
+        this.beginRecovery();
+        break;
+      case 'message':
+        this.onMessage(input.from, input.msg);
+        break;
+      case 'timeout':
+        this.onTimeout(input.name);
+        break;
+      case 'disk': {
+        const p = this.pending.get(input.req);
+        this.pending.delete(input.req);
+        if (p && p.epoch === this.epoch) p.then(input.result);
+        break;
+      }
+      default:
+        unreachable(input, 'input');
+    }
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------
+
+  private note(text: string): void {
+    this.out.push({ type: 'note', text: `keeper ${this.cfg.id}: ${text}` });
+  }
+
+  private send(to: NodeId, msg: KeeperMsg): void {
+    this.out.push({ type: 'send', to, msg });
+  }
+
+  private issue(op: DiskOp, then: Cont): void {
+    this.reqSeq += 1;
+    this.pending.set(this.reqSeq, { epoch: this.epoch, then });
+    this.out.push({ type: 'disk', req: this.reqSeq, op });
+  }
+
+  private laneOp(op: DiskOp, then: Cont): void {
+    this.lane.push({ op, then });
+    this.pumpLane();
+  }
+
+  private pumpLane(): void {
+    if (this.laneBusy) return;
+    const item = this.lane.shift();
+    if (!item) return;
+    this.laneBusy = true;
+    this.issue(item.op, (r) => {
+      this.laneBusy = false;
+      item.then(r);
+      this.pumpLane();
+    });
+  }
+
+  /** Runs `ops` in the lane in order; calls `done` with null or the first failure. */
+  private laneSeq(ops: DiskOp[], done: (err: (DiskResult & { ok: false }) | null, at: number) => void, i = 0): void {
+    const op = ops[i];
+    if (op === undefined) return done(null, i);
+    this.laneOp(op, (r) => (r.ok ? this.laneSeq(ops, done, i + 1) : done(r, i)));
+  }
+
+  private entry(offset: number): LogEntry | undefined {
+    return this.log[offset - this.snapshotOffset - 1];
+  }
+
+  private termAt(offset: number): number | null {
+    if (offset === 0) return 0;
+    if (offset === this.snapshotOffset) return this.snapshotTerm;
+    return this.entry(offset)?.term ?? null;
+  }
+
+  // ---- messages -------------------------------------------------------------------------
+
+  private onMessage(from: NodeId, msg: KeeperMsg): void {
+    switch (msg.type) {
+      case 'k.append':
+        return this.onAppend(from, msg);
+      case 'k.query':
+        return this.send(from, {
+          type: 'k.state',
+          term: this.fenceTerm,
+          durableOffset: this.durableOffset,
+          durableTerm: this.termAt(this.durableOffset) ?? 0,
+          snapshotOffset: this.snapshotOffset,
+          corruptRanges: [...this.corruptRanges],
+        });
+      case 'k.fetch':
+        return this.onFetch(from, msg.fromOffset, msg.maxBytes);
+      case 'k.entries':
+        return this.onPeerEntries(from, msg.entries, msg.durableOffset);
+      case 'k.snapshot':
+        return this.onPeerSnapshot(msg.offset, msg.term, msg.data);
+      case 'k.appendOk':
+      case 'k.appendReject':
+      case 'k.state':
+        return; // answers to requests a keeper never sends
+      default:
+        unreachable(msg, 'keeper message');
+    }
+  }
+
+  private onTimeout(name: string): void {
+    if (name === diskRetryTimer) {
+      this.writeBlocked = null;
+      this.pumpWriter();
+    } else if (name === recoverRetryTimer) {
+      this.beginRecovery();
+    } else if (name === catchupTimer) {
+      this.maybeCatchUp();
+    }
+  }
+
+  private reject(to: NodeId, reason: AppendRejectReason): void {
+    this.counters.appendsRejected += 1;
+    this.send(to, { type: 'k.appendReject', term: this.fenceTerm, reason, durableOffset: this.durableOffset });
+  }
+
+  private onAppend(from: NodeId, m: Extract<KeeperMsg, { type: 'k.append' }>): void {
+    if (this.phase !== 'serving') return this.reject(from, 'recovering');
+    if (this.fencing || this.inbox.length > 0) {
+      if (this.inbox.length >= inboxMax) return this.reject(from, 'recovering');
+      this.inbox.push({ from, msg: m });
+      return;
+    }
+    if (this.processAppend(from, m) === 'fencing') this.inbox.push({ from, msg: m });
+  }
+
+  /** Handles one append; returns 'fencing' when it must wait for a higher term to be fenced. */
+  private processAppend(from: NodeId, m: Extract<KeeperMsg, { type: 'k.append' }>): 'done' | 'fencing' {
+    if (m.term < this.fenceTerm) {
+      this.reject(from, 'staleTerm');
+      return 'done';
+    }
+    if (m.term > this.fenceTerm) {
+      this.startFence(m.term);
+      return 'fencing';
+    }
+    if (this.writeBlocked !== null) {
+      this.reject(from, this.writeBlocked);
+      return 'done';
+    }
+    if (m.entries.length > batchEntriesMax || this.lastOffset - this.writtenOffset + m.entries.length > unwrittenEntriesMax) {
+      this.reject(from, 'diskFull'); // back-pressure: the leader retries
+      return 'done';
+    }
+    const res = this.acceptEntries(m.prevOffset, m.prevTerm, m.entries);
+    if (res !== 'ok') {
+      this.reject(from, 'mismatch');
+      return 'done';
+    }
+    this.counters.appendsAccepted += 1;
+    const upTo = m.prevOffset + m.entries.length;
+    if (upTo <= this.durableOffset) {
+      this.send(from, { type: 'k.appendOk', term: this.fenceTerm, durableOffset: this.durableOffset });
+    } else if (this.waiters.length < waitersMax) {
+      this.waiters.push({ to: from, upTo });
+    }
+    return 'done';
+  }
+
+  /**
+   * Raft's AppendEntries consistency check, against the keeper's own log. Entries already
+   * present with the same term are skipped (a resend); a different term at an offset cuts the
+   * keeper's suffix from there. `prevTerm` null: the sender did not say (a peer's k.entries).
+   */
+  private acceptEntries(prevOffset: number, prevTerm: number | null, entries: readonly KeeperEntry[]): 'ok' | 'mismatch' {
+    if (prevOffset > this.lastOffset) return 'mismatch';
+    const pt = this.termAt(prevOffset);
+    if (prevTerm !== null && pt !== null && pt !== prevTerm) {
+      if (prevOffset > this.snapshotOffset) this.truncateFrom(prevOffset);
+      return 'mismatch';
+    }
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.offset !== prevOffset + 1 + i || e.payload.length > recordPayloadBytesMax) return 'mismatch';
+      if (e.offset <= this.snapshotOffset) continue; // compacted, hence committed and equal
+      if (e.offset <= this.lastOffset) {
+        if (this.termAt(e.offset) === e.term) continue;
+        this.truncateFrom(e.offset);
+        return 'mismatch';
+      }
+      this.log.push({ offset: e.offset, term: e.term, seg: null, pos: -1, bytes: recordBytes(e.payload.length), payload: e.payload });
+    }
+    this.pumpWriter();
+    return 'ok';
+  }
+
+  // ---- term fence -----------------------------------------------------------------------
+
+  private startFence(term: number): void {
+    this.fencing = true;
+    const ops: DiskOp[] = [
+      { op: 'write', file: termTmpName, offset: 0, data: encodeTermFile(term) },
+      { op: 'fsync', file: termTmpName },
+      { op: 'rename', from: termTmpName, to: termFileName },
+      { op: 'fsyncDir' },
+    ];
+    this.laneSeq(ops, (err) => {
+      this.fencing = false;
+      if (err) {
+        this.note(`term fence ${term} not written: ${err.code}`);
+        const reason = err.code === 'ENOSPC' ? 'diskFull' : 'diskError';
+        for (const x of this.inbox) this.reject(x.from, reason);
+        this.inbox = [];
+        return;
+      }
+      this.fenceTerm = Math.max(this.fenceTerm, term);
+      this.drainInbox();
+    });
+  }
+
+  private drainInbox(): void {
+    while (!this.fencing && this.phase === 'serving') {
+      const x = this.inbox.shift();
+      if (!x) return;
+      if (this.processAppend(x.from, x.msg) === 'fencing') {
+        this.inbox.unshift(x);
+        return;
+      }
+    }
+  }
+
+  // ---- writing and group commit ---------------------------------------------------------
+
+  private pumpWriter(): void {
+    if (this.phase !== 'serving' || this.writing || this.rotating || this.writeBlocked !== null) return;
+    if (this.writtenOffset >= this.lastOffset) return;
+    const first = this.entry(this.writtenOffset + 1)!;
+    const cur = this.current;
+    if (!cur) return this.createSegment(first.offset);
+    const batch: LogEntry[] = [];
+    let size = cur.sizeBytes;
+    let batchBytes = 0;
+    for (let o = first.offset; o <= this.lastOffset; o++) {
+      const e = this.entry(o)!;
+      const fitsSegment = size + e.bytes <= this.cfg.segmentBytesMax || size === segmentHeaderBytes;
+      if (!fitsSegment || (batch.length > 0 && batchBytes + e.bytes > writeBytesMax)) break;
+      batch.push(e);
+      size += e.bytes;
+      batchBytes += e.bytes;
+    }
+    if (batch.length === 0) return this.createSegment(first.offset);
+    this.writeBatch(cur, batch, batchBytes);
+  }
+
+  private writeBatch(cur: Segment, batch: LogEntry[], batchBytes: number): void {
+    const data = new Uint8Array(batchBytes);
+    let p = 0;
+    for (const e of batch) {
+      e.seg = cur;
+      e.pos = cur.sizeBytes + p;
+      p = encodeRecordInto(data, p, { offset: e.offset, term: e.term, payload: e.payload! });
+    }
+    const startSize = cur.sizeBytes;
+    this.writing = true;
+    this.laneOp({ op: 'append', file: cur.name, data }, (r) => {
+      this.writing = false;
+      if (!r.ok) return this.onWriteError(r, `append to ${cur.name}`, cur, startSize);
+      assert(r.offset === undefined || r.offset === startSize, 'append landed at an unexpected position');
+      cur.sizeBytes = startSize + batchBytes;
+      this.writtenOffset = batch[batch.length - 1]!.offset;
+      this.counters.recordsWritten += batch.length;
+      this.kickSync();
+      this.pumpWriter();
+    });
+  }
+
+  /**
+   * Starts segment `first`: fsync the old one (its records become durable: its name was made
+   * durable when it was created), write and fsync the new header, fsync the directory. Only
+   * then may records go into the new segment, so a durable record's segment name is durable.
+   */
+  private createSegment(first: number): void {
+    this.rotating = true;
+    this.creating = { first, name: segmentName(first), sizeBytes: segmentHeaderBytes };
+    const old = this.current;
+    const seg = this.creating;
+    const ops: DiskOp[] = [];
+    if (old) ops.push({ op: 'fsync', file: old.name });
+    const mark = this.writtenOffset;
+    ops.push({ op: 'write', file: seg.name, offset: 0, data: encodeSegmentHeader(first) });
+    ops.push({ op: 'fsync', file: seg.name }, { op: 'fsyncDir' });
+    this.laneSeq(ops, (err, at) => {
+      this.rotating = false;
+      this.creating = null;
+      if (old && at >= 1) this.advanceDurable(mark);
+      if (err) {
+        if (at >= (old ? 1 : 0) + 1) this.laneOp({ op: 'delete', file: seg.name }, () => {});
+        return this.onWriteError(err, `create ${seg.name}`, null, 0);
+      }
+      this.counters.segmentsCreated += 1;
+      this.segments.push(seg);
+      this.current = seg;
+      this.pumpWriter();
+    });
+  }
+
+  private onWriteError(r: DiskResult & { ok: false }, what: string, seg: Segment | null, goodSize: number): void {
+    this.note(`${what} failed: ${r.code} ${r.message}`);
+    if (r.code === 'ENOSPC') this.counters.diskFullEvents += 1;
+    else this.counters.diskErrors += 1;
+    const reason: AppendRejectReason = r.code === 'ENOSPC' ? 'diskFull' : 'diskError';
+    // Forget what was not written; a partial append may have landed, so cut it off.
+    this.log.length = this.writtenOffset - this.snapshotOffset;
+    if (seg) this.laneOp({ op: 'truncate', file: seg.name, length: goodSize }, () => {});
+    const [keep, drop] = partition(this.waiters, (w) => w.upTo <= this.writtenOffset);
+    this.waiters = keep;
+    for (const w of drop) this.reject(w.to, reason);
+    this.writeBlocked = reason;
+    this.out.push({ type: 'timer', name: diskRetryTimer, afterMs: this.cfg.diskRetryMs ?? diskRetryMsDefault });
+  }
+
+  /** Group commit: one fsync covers every record written before it was issued. */
+  private kickSync(): void {
+    const cur = this.current;
+    if (this.syncInFlight || this.phase !== 'serving' || !cur || this.writtenOffset <= this.durableOffset) return;
+    const mark = this.writtenOffset;
+    this.syncInFlight = true;
+    this.issue({ op: 'fsync', file: cur.name }, (r) => {
+      this.syncInFlight = false;
+      if (!r.ok) {
+        // After a failed fsync the page cache cannot be trusted (PostgreSQL's "fsyncgate"):
+        // re-read the disk from scratch rather than assume the data is there.
+        this.counters.diskErrors += 1;
+        this.note(`fsync ${cur.name} failed: ${r.code}; recovering from disk`);
+        return this.restartRecovery();
+      }
+      this.counters.fsyncs += 1;
+      this.advanceDurable(mark);
+      this.kickSync();
+    });
+  }
+
+  private advanceDurable(mark: number): void {
+    if (mark <= this.durableOffset) return;
+    for (let o = this.durableOffset + 1; o <= mark; o++) {
+      const e = this.entry(o)!;
+      this.sm.apply(e.payload!);
+      e.payload = null;
+      this.bytesSinceSnapshot += e.bytes;
+    }
+    this.durableOffset = mark;
+    this.dropRepaired();
+    this.ackWaiters();
+    this.maybeCompact();
+  }
+
+  /** A corrupt range is repaired once the durable log (or snapshot) reaches past it. */
+  private dropRepaired(): void {
+    this.corruptRanges = this.corruptRanges.filter((c) => c.toOffset > this.durableOffset);
+  }
+
+  private ackWaiters(): void {
+    const [done, wait] = partition(this.waiters, (w) => w.upTo <= this.durableOffset);
+    this.waiters = wait;
+    const told = new Set<NodeId>();
+    for (const w of done) {
+      if (told.has(w.to)) continue;
+      told.add(w.to);
+      this.send(w.to, { type: 'k.appendOk', term: this.fenceTerm, durableOffset: this.durableOffset });
+    }
+  }
+
+  // ---- suffix truncation (log mismatch) -------------------------------------------------
+
+  /** Cuts the keeper's log from `offset` on (offset > snapshotOffset). */
+  private truncateFrom(offset: number): void {
+    assert(offset > this.snapshotOffset && offset <= this.lastOffset, 'truncate outside the log');
+    this.counters.suffixTruncations += 1;
+    this.note(`log mismatch at ${offset}: cutting the suffix ${offset}..${this.lastOffset}`);
+    // Whoever waits for an offset at or after the cut waited for entries that are gone.
+    const [keep, gone] = partition(this.waiters, (w) => w.upTo < offset);
+    this.waiters = keep;
+    for (const w of gone) this.reject(w.to, 'mismatch');
+    if (offset > this.writtenOffset) {
+      this.log.length = offset - 1 - this.snapshotOffset; // never reached the disk
+      return;
+    }
+    const e = this.entry(offset)!;
+    const seg = e.seg!;
+    this.phase = 'recovering';
+    const later = this.segments.filter((s) => s.first > seg.first);
+    if (this.creating) later.push(this.creating); // its creation is ahead of us in the lane
+    const ops: DiskOp[] = [
+      { op: 'truncate', file: seg.name, length: e.pos },
+      ...later.map((s): DiskOp => ({ op: 'delete', file: s.name })),
+      { op: 'fsync', file: seg.name },
+      { op: 'fsyncDir' },
+    ];
+    this.laneSeq(ops, (err) => {
+      if (err) this.note(`suffix truncation failed: ${err.code}`);
+      this.restartRecovery();
+    });
+  }
+
+  // ---- compaction -----------------------------------------------------------------------
+
+  private maybeCompact(): void {
+    if (this.phase !== 'serving' || this.compacting || this.installing) return;
+    const records = this.durableOffset - this.snapshotOffset;
+    if (records === 0 || this.durableOffset <= this.compactFailedAt) return;
+    if (records < this.cfg.snapshotEveryRecords && this.bytesSinceSnapshot < this.cfg.snapshotEveryBytes) return;
+    const offset = this.durableOffset;
+    const term = this.termAt(offset)!;
+    const data = this.sm.snapshot();
+    if (data.length > snapshotDataBytesMax) {
+      this.compactFailedAt = offset;
+      return this.note(`snapshot at ${offset} is ${data.length} bytes, above snapshotDataBytesMax`);
+    }
+    this.compacting = true;
+    const tmp = snapshotTmpName(offset);
+    const ops: DiskOp[] = [
+      { op: 'write', file: tmp, offset: 0, data: encodeSnapshot({ offset, term, data }) },
+      { op: 'fsync', file: tmp },
+      { op: 'rename', from: tmp, to: snapshotName(offset) },
+      { op: 'fsyncDir' },
+    ];
+    this.laneSeq(ops, (err) => {
+      if (err) {
+        this.compacting = false;
+        this.compactFailedAt = offset;
+        this.note(`snapshot at ${offset} failed: ${err.code}`);
+        this.laneOp({ op: 'delete', file: tmp }, () => {});
+        return;
+      }
+      this.counters.snapshotsWritten += 1;
+      this.adoptSnapshot(offset, term);
+      this.deleteCovered(() => {
+        this.compacting = false;
+        this.maybeCompact();
+      });
+    });
+  }
+
+  /** The snapshot at `offset` is durable: drop the log entries it covers. */
+  private adoptSnapshot(offset: number, term: number): void {
+    const dropped = this.log.splice(0, offset - this.snapshotOffset);
+    for (const e of dropped) this.bytesSinceSnapshot -= e.bytes;
+    this.snapshotOffset = offset;
+    this.snapshotTerm = term;
+    this.snapshotFiles.push(offset);
+  }
+
+  /** Deletes segments wholly below the snapshot and older snapshots, then fsyncs the directory. */
+  private deleteCovered(done: () => void): void {
+    const off = this.snapshotOffset;
+    const covered = this.segments.filter((s, i) => s !== this.current && (this.segments[i + 1]?.first ?? Infinity) <= off + 1);
+    const oldSnaps = this.snapshotFiles.filter((o) => o < off);
+    this.segments = this.segments.filter((s) => !covered.includes(s));
+    this.snapshotFiles = this.snapshotFiles.filter((o) => o >= off);
+    const ops: DiskOp[] = [
+      ...covered.map((s): DiskOp => ({ op: 'delete', file: s.name })),
+      ...oldSnaps.map((o): DiskOp => ({ op: 'delete', file: snapshotName(o) })),
+      { op: 'fsyncDir' },
+    ];
+    this.counters.segmentsDeleted += covered.length;
+    this.laneSeq(ops, (err) => {
+      if (err) this.note(`deleting covered files failed: ${err.code}`);
+      done();
+    });
+  }
+
+  // ---- serving reads and catch-up -------------------------------------------------------
+
+  private onFetch(from: NodeId, fromOffset: number, maxBytes: number): void {
+    if (this.phase !== 'serving' || fromOffset > this.durableOffset || fromOffset < 1) {
+      return this.send(from, { type: 'k.entries', entries: [], durableOffset: this.durableOffset });
+    }
+    if (fromOffset <= this.snapshotOffset) return this.serveSnapshot(from, this.snapshotOffset);
+    const first = this.entry(fromOffset)!;
+    const seg = first.seg!;
+    const budget = Math.max(1, Math.min(maxBytes, fetchBytesMax));
+    let bytes = 0;
+    let last = fromOffset;
+    for (let o = fromOffset; o <= this.durableOffset && o - fromOffset < batchEntriesMax; o++) {
+      const e = this.entry(o)!;
+      if (e.seg !== seg || (o > fromOffset && bytes + e.bytes > budget)) break;
+      bytes += e.bytes;
+      last = o;
+    }
+    this.laneOp({ op: 'read', file: seg.name, offset: first.pos, length: bytes }, (r) => {
+      const entries = r.ok && r.data ? this.decodeRange(r.data, fromOffset, last) : [];
+      this.send(from, { type: 'k.entries', entries, durableOffset: this.durableOffset });
+    });
+  }
+
+  /** Decodes records fromOffset..last from `data`; stops (and counts) at a bad one. */
+  private decodeRange(data: Uint8Array, fromOffset: number, last: number): KeeperEntry[] {
+    const entries: KeeperEntry[] = [];
+    let pos = 0;
+    for (let o = fromOffset; o <= last; o++) {
+      const d = decodeRecordAt(data, pos);
+      if (!d.ok || d.record.offset !== o) {
+        this.counters.corruptRecords += 1;
+        this.note(`record ${o} failed its checksum when read for a peer; not served`);
+        break;
+      }
+      entries.push(d.record);
+      pos = d.next;
+    }
+    return entries;
+  }
+
+  private serveSnapshot(to: NodeId, offset: number): void {
+    this.laneOp({ op: 'read', file: snapshotName(offset) }, (r) => {
+      const d = r.ok && r.data ? decodeSnapshot(r.data, offset) : null;
+      if (!d || !d.ok) {
+        if (d) this.counters.corruptSnapshots += 1;
+        this.note(`snapshot ${offset} unreadable for a peer`);
+        return this.send(to, { type: 'k.entries', entries: [], durableOffset: this.durableOffset });
+      }
+      this.send(to, { type: 'k.snapshot', offset: d.snap.offset, term: d.snap.term, data: d.snap.data });
+    });
+  }
+
+  /** Asks the peers again until one has answered that we hold all it has, and nothing is corrupt. */
+  private maybeCatchUp(): void {
+    if (this.phase !== 'serving' || this.cfg.peers.length === 0) return;
+    if (this.heardPeer && this.corruptRanges.length === 0) return;
+    this.fetchFromPeers();
+    this.out.push({ type: 'timer', name: catchupTimer, afterMs: catchupEveryMs });
+  }
+
+  private fetchFromPeers(): void {
+    for (const p of this.cfg.peers) this.send(p, { type: 'k.fetch', fromOffset: this.lastOffset + 1, maxBytes: fetchBytesMax });
+  }
+
+  private onPeerEntries(from: NodeId, entries: readonly KeeperEntry[], peerDurable: number): void {
+    if (this.phase !== 'serving' || this.fencing || this.writeBlocked !== null) return;
+    if (entries.length === 0) {
+      if (peerDurable <= this.lastOffset) this.heardPeer = true;
+      return;
+    }
+    if (entries.length > batchEntriesMax || this.lastOffset - this.writtenOffset + entries.length > unwrittenEntriesMax) return;
+    const before = this.lastOffset;
+    if (this.acceptEntries(entries[0]!.offset - 1, null, entries) !== 'ok') return;
+    this.counters.repairedRecords += this.lastOffset - before;
+    if (peerDurable > this.lastOffset) {
+      this.send(from, { type: 'k.fetch', fromOffset: this.lastOffset + 1, maxBytes: fetchBytesMax });
+    }
+  }
+
+  /** A peer's snapshot beyond our log: install it as our own, drop our WAL, recover from it. */
+  private onPeerSnapshot(offset: number, term: number, data: Uint8Array): void {
+    if (this.phase !== 'serving' || this.installing || offset <= this.lastOffset) return;
+    this.installing = true;
+    const tmp = snapshotTmpName(offset);
+    const ops: DiskOp[] = [
+      { op: 'write', file: tmp, offset: 0, data: encodeSnapshot({ offset, term, data }) },
+      { op: 'fsync', file: tmp },
+      { op: 'rename', from: tmp, to: snapshotName(offset) },
+      { op: 'fsyncDir' },
+      ...this.segments.map((s): DiskOp => ({ op: 'delete', file: s.name })),
+      { op: 'fsyncDir' },
+    ];
+    this.phase = 'recovering';
+    const durableAt = 4; // ops before this index leave the snapshot not yet durable
+    this.laneSeq(ops, (err, at) => {
+      if (err && at < durableAt) {
+        // Nothing changed but a temporary file: keep serving what we have; the catch-up timer
+        // asks again later (retrying at once would loop while the disk is full).
+        this.note(`installing peer snapshot ${offset} failed: ${err.code}; keeping the local log`);
+        this.laneOp({ op: 'delete', file: tmp }, () => {});
+        this.installing = false;
+        this.phase = 'serving';
+        this.out.push({ type: 'timer', name: catchupTimer, afterMs: catchupEveryMs });
+        return;
+      }
+      if (err) this.note(`installing peer snapshot ${offset}: cleanup failed (${err.code}); recovering from it`);
+      else this.counters.snapshotsInstalled += 1;
+      this.restartRecovery();
+    });
+  }
+
+  // ---- recovery -------------------------------------------------------------------------
+
+  private restartRecovery(): void {
+    for (const w of this.waiters) this.reject(w.to, 'recovering');
+    for (const x of this.inbox) this.reject(x.from, 'recovering');
+    this.beginRecovery();
+  }
+
+  private beginRecovery(): void {
+    this.epoch += 1;
+    this.phase = 'recovering';
+    this.counters.recoveries += 1;
+    this.lane = [];
+    this.laneBusy = this.syncInFlight = this.writing = this.rotating = this.heardPeer = false;
+    this.creating = null;
+    this.compacting = this.installing = this.fencing = false;
+    this.inbox = [];
+    this.waiters = [];
+    this.writeBlocked = null;
+    this.segments = [];
+    this.current = null;
+    this.snapshotFiles = [];
+    this.log = [];
+    this.bytesSinceSnapshot = 0;
+    this.snapshotOffset = this.snapshotTerm = this.writtenOffset = this.durableOffset = 0;
+    this.laneOp({ op: 'list' }, (r) => {
+      if (!r.ok) return this.recoveryFailed(`list: ${r.code}`);
+      this.recoverFrom(r.names ?? []);
+    });
+  }
+
+  private recoveryFailed(why: string): void {
+    this.note(`recovery failed (${why}); retrying`);
+    this.out.push({ type: 'timer', name: recoverRetryTimer, afterMs: recoverRetryMs });
+  }
+
+  private recoverFrom(names: readonly string[]): void {
+    for (const n of names) if (n.endsWith('.tmp')) this.laneOp({ op: 'delete', file: n }, () => {});
+    const snaps = names.map(parseSnapshotName).filter((x): x is number => x !== null).sort((a, b) => b - a);
+    const segs = names.map(parseSegmentName).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const afterTerm = () => this.loadSnapshot(snaps, 0, () => this.recoverSegments(segs));
+    if (!names.includes(termFileName)) return afterTerm();
+    this.laneOp({ op: 'read', file: termFileName }, (r) => {
+      if (!r.ok) return this.recoveryFailed(`read term: ${r.code}`);
+      const t = decodeTermFile(r.data ?? new Uint8Array(0));
+      if (t === null) {
+        this.counters.corruptTermFiles += 1;
+        this.note('term file corrupt; fencing at the highest term in the log instead');
+      } else this.fenceTerm = Math.max(this.fenceTerm, t);
+      afterTerm();
+    });
+  }
+
+  /** Loads the newest snapshot that checks out; corrupt ones are counted, noted and deleted. */
+  private loadSnapshot(snaps: number[], i: number, done: () => void): void {
+    const off = snaps[i];
+    this.sm.reset();
+    if (off === undefined) return done();
+    this.laneOp({ op: 'read', file: snapshotName(off) }, (r) => {
+      if (!r.ok) return this.recoveryFailed(`read snapshot: ${r.code}`);
+      const d = decodeSnapshot(r.data ?? new Uint8Array(0), off);
+      if (!d.ok) {
+        this.counters.corruptSnapshots += 1;
+        this.note(`snapshot ${off} corrupt (${d.reason}); not applied, deleted, to be repaired from peers`);
+        this.addCorrupt((snaps[i + 1] ?? 0) + 1, off);
+        this.laneOp({ op: 'delete', file: snapshotName(off) }, () => {});
+        return this.loadSnapshot(snaps, i + 1, done);
+      }
+      this.sm.restore(d.snap.data);
+      this.snapshotOffset = this.writtenOffset = this.durableOffset = off;
+      this.snapshotTerm = d.snap.term;
+      this.snapshotFiles = snaps.slice(i).reverse();
+      done();
+    });
+  }
+
+  private addCorrupt(fromOffset: number, toOffset: number): void {
+    this.corruptRanges.push({ fromOffset, toOffset: Math.max(fromOffset, toOffset) });
+  }
+
+  private recoverSegments(segs: number[]): void {
+    // Segments wholly below the snapshot are left over from an interrupted compaction.
+    const obsolete = segs.filter((_f, i) => (segs[i + 1] ?? Infinity) <= this.snapshotOffset + 1);
+    for (const f of obsolete) this.laneOp({ op: 'delete', file: segmentName(f) }, () => {});
+    this.scanNext(segs.filter((f) => !obsolete.includes(f)), 0);
+  }
+
+  private scanNext(segs: number[], i: number): void {
+    const first = segs[i];
+    if (first === undefined) return this.finishRecovery();
+    const name = segmentName(first);
+    const isLast = i === segs.length - 1;
+    this.laneOp({ op: 'read', file: name }, (r) => {
+      if (!r.ok) return this.recoveryFailed(`read ${name}: ${r.code}`);
+      const buf = r.data ?? new Uint8Array(0);
+      const expected = this.lastOffset + 1;
+      const res = scanSegment(buf, first, isLast, this.snapshotOffset);
+      if (!res.ok && res.headerTorn) {
+        this.counters.tornTails += 1;
+        this.note(`${name}: torn header (segment being created at the crash); deleted`);
+        this.laneOp({ op: 'delete', file: name }, () => {});
+        return this.finishRecovery();
+      }
+      // The first segment kept may start below the snapshot; every later one continues densely.
+      const misplaced = first > expected || (first < expected && this.segments.length > 0);
+      if (!res.ok || misplaced) {
+        const why = res.ok ? `starts at ${first}, expected ${expected}` : res.reason;
+        // Everything from `expected` is cut: at least up to what this and the later segments hold.
+        const held = res.ok ? first + res.scan.records.length - 1 : (segs[i + 1] ?? expected + 1) - 1;
+        const to = Math.max(expected, held, segs[segs.length - 1] ?? 0);
+        return this.cutAtCorruption(segs, i, 0, expected, to, `${name}: ${why}`);
+      }
+      const scan = res.scan;
+      if (scan.headerBad) {
+        this.counters.corruptHeaders += 1;
+        this.note(`${name}: segment header corrupt; records scanned by the file name's offset, header rewritten`);
+        this.laneSeq([{ op: 'write', file: name, offset: 0, data: encodeSegmentHeader(first) }], () => {});
+      }
+      if (scan.coveredBad > 0) {
+        this.counters.corruptCoveredRecords += scan.coveredBad;
+        this.note(`${name}: ${scan.coveredBad} bad record(s) below snapshot ${this.snapshotOffset} skipped (covered, never applied)`);
+      }
+      const seg: Segment = { first, name, sizeBytes: scan.validBytes };
+      this.segments.push(seg);
+      for (const rec of scan.records) {
+        if (rec.offset <= this.snapshotOffset) continue;
+        this.sm.apply(rec.payload);
+        this.log.push({ offset: rec.offset, term: rec.term, seg, pos: rec.pos, bytes: rec.bytes, payload: null });
+        this.bytesSinceSnapshot += rec.bytes;
+      }
+      this.durableOffset = this.writtenOffset = this.lastOffset;
+      this.laneOp({ op: 'fsync', file: name }, () => {});
+      const tail = scan.tail;
+      switch (tail.kind) {
+        case 'clean':
+          return this.scanNext(segs, i + 1);
+        case 'torn':
+          this.counters.tornTails += 1;
+          this.counters.truncatedBytes += buf.length - tail.pos;
+          this.note(`${name}: torn tail at byte ${tail.pos}, ${buf.length - tail.pos} bytes cut; log ends at ${this.lastOffset}`);
+          this.laneSeq([{ op: 'truncate', file: name, length: tail.pos }, { op: 'fsync', file: name }], () => {});
+          return this.finishRecovery();
+        case 'corrupt': {
+          const to = Math.max(tail.laterOffset, (segs[i + 1] ?? 0) - 1, this.lastOffset + 1);
+          return this.cutAtCorruption(segs, i + 1, tail.pos, this.lastOffset + 1, to, `${name} byte ${tail.pos}: ${tail.reason}`);
+        }
+        default:
+          unreachable(tail, 'scan tail');
+      }
+    });
+  }
+
+  /**
+   * Mid-log corruption: nothing from `fromOffset` on is applied. Cut the local log there
+   * (segment `segs[i-1]` at `pos` when it is kept, and every later segment), report the range
+   * and fetch it from the peers, which repairs it.
+   */
+  private cutAtCorruption(segs: number[], i: number, pos: number, fromOffset: number, toOffset: number, why: string): void {
+    this.counters.corruptRecords += 1;
+    this.addCorrupt(fromOffset, toOffset);
+    this.note(`corruption: ${why}; offsets ${fromOffset}..${toOffset} not applied, repairing from peers`);
+    const kept = this.segments[this.segments.length - 1];
+    const ops: DiskOp[] = [];
+    if (kept && kept.first === segs[i - 1]) {
+      ops.push({ op: 'truncate', file: kept.name, length: pos }, { op: 'fsync', file: kept.name });
+      kept.sizeBytes = pos;
+    }
+    for (const f of segs.slice(i)) ops.push({ op: 'delete', file: segmentName(f) });
+    this.laneSeq(ops, () => {});
+    this.finishRecovery();
+  }
+
+  private finishRecovery(): void {
+    this.laneOp({ op: 'fsyncDir' }, (r) => {
+      if (!r.ok) return this.recoveryFailed(`fsyncDir: ${r.code}`);
+      const last = this.segments[this.segments.length - 1];
+      // The newest segment takes new records only if they continue it densely.
+      const lastOffsetIn = last ? last.first + this.countIn(last) - 1 : 0;
+      this.current = last && lastOffsetIn === this.lastOffset ? last : null;
+      this.durableOffset = this.writtenOffset = this.lastOffset;
+      this.dropRepaired();
+      this.fenceTerm = Math.max(this.fenceTerm, this.snapshotTerm, this.termAt(this.lastOffset) ?? 0);
+      this.phase = 'serving';
+      this.note(
+        `recovered: snapshot ${this.snapshotOffset}, durable ${this.durableOffset}, term ${this.fenceTerm}, ` +
+          `segments ${this.segments.length}, corrupt ranges ${JSON.stringify(this.corruptRanges)}`,
+      );
+      this.maybeCatchUp();
+      this.maybeCompact();
+    });
+  }
+
+  /** Records a recovered segment holds (its last record may sit below the snapshot). */
+  private countIn(seg: Segment): number {
+    const inLog = this.log.filter((e) => e.seg === seg);
+    if (inLog.length > 0) return inLog[inLog.length - 1]!.offset - seg.first + 1;
+    return seg.sizeBytes === segmentHeaderBytes ? 0 : -1; // records all below the snapshot: unusable
+  }
+}
+
+function partition<T>(xs: readonly T[], pred: (x: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const x of xs) (pred(x) ? yes : no).push(x);
+  return [yes, no];
+}

@@ -1,0 +1,64 @@
+// Messages between a Core leader and Keepers, and between Keepers (catch-up uses k.fetch).
+
+import type { NodeId } from '../../net/types';
+
+export interface KeeperEntry {
+  /** Replicated log index, 1-based, dense. */
+  readonly offset: number;
+  /** Term of the leader that created the entry. */
+  readonly term: number;
+  /** Opaque bytes (msgpack of a batch of store mutations). */
+  readonly payload: Uint8Array;
+}
+
+export type AppendRejectReason = 'staleTerm' | 'mismatch' | 'diskFull' | 'diskError' | 'recovering';
+
+/** An inclusive offset range the keeper found corrupt and has not yet repaired. */
+export interface CorruptRange {
+  readonly fromOffset: number;
+  readonly toOffset: number;
+}
+
+/** Most entries in one k.append or k.entries frame. */
+export const batchEntriesMax = 1024;
+/** Most payload bytes a k.fetch may ask for in one k.entries answer. */
+export const fetchBytesMax = 8 * 1024 * 1024;
+
+export type KeeperMsg =
+  /** Leader → keeper: committed entries after (prevOffset, prevTerm). */
+  | {
+      readonly type: 'k.append';
+      readonly term: number;
+      readonly leader: NodeId;
+      readonly prevOffset: number;
+      readonly prevTerm: number;
+      readonly entries: readonly KeeperEntry[];
+    }
+  /** Everything up to `durableOffset` is fsynced on this keeper. */
+  | { readonly type: 'k.appendOk'; readonly term: number; readonly durableOffset: number }
+  | { readonly type: 'k.appendReject'; readonly term: number; readonly reason: AppendRejectReason; readonly durableOffset: number }
+  | { readonly type: 'k.query' }
+  | {
+      readonly type: 'k.state';
+      readonly term: number;
+      readonly durableOffset: number;
+      readonly durableTerm: number;
+      readonly snapshotOffset: number;
+      readonly corruptRanges: readonly CorruptRange[];
+    }
+  /** Ask for the records from `fromOffset` (or the snapshot, if they were compacted away). */
+  | { readonly type: 'k.fetch'; readonly fromOffset: number; readonly maxBytes: number }
+  | { readonly type: 'k.snapshot'; readonly offset: number; readonly term: number; readonly data: Uint8Array }
+  | { readonly type: 'k.entries'; readonly entries: readonly KeeperEntry[]; readonly durableOffset: number };
+
+/** Which messages a keeper answers (requests) and which it receives as answers. */
+export const keeperMsgIsRequest = {
+  'k.append': true,
+  'k.appendOk': false,
+  'k.appendReject': false,
+  'k.query': true,
+  'k.state': false,
+  'k.fetch': true,
+  'k.snapshot': false,
+  'k.entries': false,
+} as const satisfies Record<KeeperMsg['type'], boolean>;
