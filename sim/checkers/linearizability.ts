@@ -12,10 +12,17 @@
 //    deadline: undo the last choice and try the next candidate. The list empty = success;
 //    nothing left to undo = violation.
 // 3. Memoisation: a configuration is (set of linearized operations, model state); one seen
-//    before cannot succeed now either, so the search skips it (Lowe's cache).
+//    before cannot succeed now either, so the search skips it (Lowe's cache). Refinement
+//    for unknown outcomes: configurations with the same definite operations linearized and
+//    the same state are compared by their linearized unknown operations; if a failed
+//    configuration had linearized a SUBSET of ours, ours fails too (it has fewer options:
+//    any completion of ours, followed by our extra unknowns at the very end, completes
+//    theirs). Without this, k pending unknown writes cost 2^k configurations.
 // 4. Unknown outcomes return at time Infinity: they may be linearized anywhere after their
-//    invoke, and an operation that never took effect is linearized at the very end, where
-//    nothing observes it (the model accepts every outcome of an `unknown`).
+//    invoke, or never (the search succeeds once every definite operation is linearized;
+//    the model accepts every outcome of an `unknown`).
+//    Among calls between two returns, definite ones are tried before unknown ones, so the
+//    search meets small unknown sets first and the subset rule prunes the larger ones.
 // 5. A time budget, read from an injected clock, turns a hopeless search into `unknown`
 //    rather than a hang — never into a verdict.
 
@@ -145,6 +152,7 @@ function buildEventList(ops: readonly Operation[]): EventList {
   // By time; at a tie calls first, so operations that touch at one instant count as
   // concurrent (the lenient reading: it can hide a violation, never invent one).
   order.sort((a, b) => time(a) - time(b) || (a % 2) - (b % 2) || a - b);
+  preferDefiniteCalls(order, ops);
   const head = 2 * n;
   const next = new Int32Array(2 * n + 1).fill(-1);
   const prev = new Int32Array(2 * n + 1).fill(-1);
@@ -167,6 +175,26 @@ function buildEventList(ops: readonly Operation[]): EventList {
     retNode[i] = 2 * i + 1;
   }
   return { next, prev, head, opOf, isCall, callNode, retNode };
+}
+
+/**
+ * Within each run of consecutive calls, moves calls of unknown-outcome operations after the
+ * definite ones. No call crosses a return, so the set of candidates at every step is
+ * unchanged: only the order they are tried in.
+ */
+function preferDefiniteCalls(order: number[], ops: readonly Operation[]): void {
+  const isUnknownCall = (node: number): boolean => node % 2 === 0 && ops[node >> 1]!.output.type === 'unknown';
+  let start = 0;
+  while (start < order.length) {
+    let end = start;
+    while (end < order.length && order[end]! % 2 === 0) end++;
+    if (end - start > 1) {
+      const run = order.slice(start, end);
+      const sorted = [...run.filter((n) => !isUnknownCall(n)), ...run.filter(isUnknownCall)];
+      for (let i = 0; i < sorted.length; i++) order[start + i] = sorted[i]!;
+    }
+    start = end + 1;
+  }
 }
 
 function unlink(l: EventList, node: number): void {
@@ -211,6 +239,12 @@ class Bitset {
     this.words[i >>> 5]! &= ~(1 << (i & 31));
   }
 
+  /** Whether every bit of `smaller` is set here. */
+  hasAll(smaller: Uint32Array): boolean {
+    for (let i = 0; i < smaller.length; i++) if ((smaller[i]! & ~this.words[i]!) !== 0) return false;
+    return true;
+  }
+
   /** A string equal for equal sets (used as part of the memo key). */
   key(): string {
     const chunk = 8192;
@@ -236,15 +270,44 @@ function checkPart(part: HistoryPart, overBudget: () => boolean): PartResult {
   const ops = part.ops;
   const model = kvModel(part.keys);
   const list = buildEventList(ops);
-  const linearized = new Bitset(ops.length);
-  const cache = new Set<string>();
+  // Definite and unknown operations get separate bit numbers: the memo key holds the
+  // definite ones; the unknown ones are compared by inclusion (see 3. above).
+  const bit = new Int32Array(ops.length);
+  let definiteCount = 0;
+  let unknownCount = 0;
+  ops.forEach((o, i) => (bit[i] = o.output.type === 'unknown' ? unknownCount++ : definiteCount++));
+  const isUnknown = (i: number): boolean => ops[i]!.output.type === 'unknown';
+  const definite = new Bitset(definiteCount);
+  const unknowns = new Bitset(unknownCount);
+  let definiteDone = 0;
+  const flip = (i: number, on: boolean): void => {
+    const set = isUnknown(i) ? unknowns : definite;
+    if (!isUnknown(i)) definiteDone += on ? 1 : -1;
+    if (on) set.set(bit[i]!);
+    else set.clear(bit[i]!);
+  };
+  const cache = new Map<string, Uint32Array[]>();
+  /** Records the configuration unless one with a subset of its unknowns was seen. */
+  const remember = (stateHash: string): boolean => {
+    const key = `${definite.key()}|${stateHash}`;
+    const seen = cache.get(key);
+    if (seen === undefined) {
+      cache.set(key, [unknowns.words.slice()]);
+      return true;
+    }
+    if (seen.some((s) => unknowns.hasAll(s))) return false;
+    seen.push(unknowns.words.slice());
+    return true;
+  };
   const opStack: number[] = [];
   const stateStack: KvState[] = [];
   let state = model.init;
   let deepest: Deepest | null = null;
   let node = list.next[list.head]!;
   let steps = 0;
-  while (list.next[list.head] !== -1) {
+  // Done when every definite operation is linearized: the unknown ones left never took
+  // effect (or took it after everything, which nothing observes).
+  while (definiteDone < definiteCount) {
     if (++steps % searchStepsPerClockRead === 0 && overBudget()) return { result: 'unknown', reason: 'timeout' };
     assert(node !== -1, 'linearizability: walked off the event list');
     const op = list.opOf[node]!;
@@ -252,10 +315,8 @@ function checkPart(part: HistoryPart, overBudget: () => boolean): PartResult {
       const o = ops[op]!;
       const nextState = model.step(state, o.input, o.output);
       if (nextState !== null) {
-        linearized.set(op);
-        const key = `${linearized.key()}|${model.hash(nextState)}`;
-        if (!cache.has(key)) {
-          cache.add(key);
+        flip(op, true);
+        if (remember(model.hash(nextState))) {
           opStack.push(op);
           stateStack.push(state);
           state = nextState;
@@ -263,7 +324,7 @@ function checkPart(part: HistoryPart, overBudget: () => boolean): PartResult {
           node = list.next[list.head]!;
           continue;
         }
-        linearized.clear(op);
+        flip(op, false);
       }
       node = list.next[node]!;
       continue;
@@ -275,7 +336,7 @@ function checkPart(part: HistoryPart, overBudget: () => boolean): PartResult {
     const undone = opStack.pop();
     if (undone === undefined) return violation(part, deepest, model);
     state = stateStack.pop()!;
-    linearized.clear(undone);
+    flip(undone, false);
     unlift(list, undone);
     node = list.next[list.callNode[undone]!]!;
   }
