@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Figure } from './figures';
 import { benchKernel } from './kernel';
+import { benchResp } from './resp';
+import { benchStore } from './store';
 import { benchSweep } from './sweep';
 
 interface Bench {
@@ -15,6 +17,8 @@ interface Bench {
 const benches: Bench[] = [
   { group: 'kernel', run: () => benchKernel() },
   { group: 'sweep', run: () => benchSweep() },
+  { group: 'resp', run: () => benchResp() },
+  { group: 'store', run: () => benchStore() },
 ];
 
 const only = process.argv.slice(2);

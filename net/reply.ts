@@ -1,5 +1,5 @@
 // One reply API for every command, encoded as RESP2 or RESP3 (after HELLO 3) by
-// net/resp.ts. The store (core/) builds these values; it never sees bytes on a wire.
+// net/resp/. The store (core/) builds these values; it never sees bytes on a wire.
 // Keys and values are binary-safe: values are Buffers; keys travel as Buffers too.
 
 export type Reply =

@@ -6,7 +6,7 @@
 import { nodeId, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../net/types';
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig } from '../sim/faults';
 import { SeededRng } from '../sim/rng';
-import type { Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
+import type { OpView, Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
 import { FrameCodec } from '../net/frame';
 import { RegisterServer, regFrameTags, type RegisterBugs, type RegMsg } from './toys/register';
@@ -41,7 +41,7 @@ export interface RegisterScenarioConfig {
     duplicateRate: number;
     reorderRate: number;
   };
-  readonly swarm: Omit<SwarmConfig, 'nodes' | 'diskNodes'> | null;
+  readonly swarm: Omit<SwarmConfig, 'nodes' | 'netNodes' | 'diskNodes'> | null;
   readonly disk?: Partial<DiskLatencyConfig>;
   readonly bugs?: RegisterBugs;
 }
@@ -109,6 +109,11 @@ class RegisterClient implements Machine<RegMsg> {
   }
 }
 
+/** The probe reads the register back once faults have healed: the durability check's input. Not part of the plan: shrinking never removes it. */
+function probeReads(p: Plan<RegOp>): PlannedOp<RegOp>[] {
+  return Array.from({ length: Math.floor(p.livenessMs / 100) }, (_, i) => ({ atMs: p.durationMs + 10 + i * 100, client: probe, op: { kind: 'read' } as const }));
+}
+
 export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
   const clientIds = Array.from({ length: cfg.clients }, (_, i) => `c${i + 1}`);
 
@@ -124,10 +129,8 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
         t += workload.exponential(1000 / cfg.opsPerSecPerClient);
       }
     }
-    // The probe reads the register back once faults have healed: the durability check's input.
-    for (let i = 0; i < Math.floor(cfg.livenessMs / 100); i++) ops.push({ atMs: cfg.durationMs + 10 + i * 100, client: probe, op: { kind: 'read' } });
     ops.sort((a, b) => a.atMs - b.atMs || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
-    const faults = cfg.swarm ? drawSwarmFaults(new SeededRng(`keepsake:${seed}:faults`), { ...cfg.swarm, nodes: [server], diskNodes: [server] }, cfg.durationMs) : [];
+    const faults = cfg.swarm ? drawSwarmFaults(new SeededRng(`keepsake:${seed}:faults`), { ...cfg.swarm, nodes: [server], netNodes: [server, ...clientIds], diskNodes: [server] }, cfg.durationMs) : [];
     return { scenario: cfg.name, seed, durationMs: cfg.durationMs, livenessMs: cfg.livenessMs, faults, ops };
   }
 
@@ -150,7 +153,7 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
       },
     };
     const byClient = new Map<string, PlannedOp<RegOp>[]>();
-    for (const op of p.ops) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
+    for (const op of [...p.ops, ...probeReads(p)]) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
     const clients = [...clientIds, probe];
     world = new World<RegMsg>({
       seed: p.seed,
@@ -195,12 +198,19 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
         },
       },
       traceLines: w.trace.lines,
-      history,
+      ops: history.map(opView),
+      nodes: [server as string],
+      clients,
       plan: p,
     };
   }
 
-  return { name: cfg.name, description: cfg.description, plan, execute };
+  return { name: cfg.name, description: cfg.description, expectFailure: cfg.bugs !== undefined, plan, execute };
+}
+
+function opView(h: RegHistoryOp): OpView {
+  const label = h.op.kind === 'write' ? `write ${JSON.stringify(h.op.value)}` : `read${h.readValue !== undefined ? ` -> ${JSON.stringify(h.readValue)}` : ''}`;
+  return { id: h.id, client: h.client, label, invokeMs: h.invokeMs, completeMs: h.completeMs, outcome: h.outcome === 'pending' ? 'unknown' : h.outcome };
 }
 
 /** Every successful read returns null or a value some write invoked before the read completed. */

@@ -132,6 +132,8 @@ export function healAll<M>(world: World<M>, nodes: readonly string[]): void {
 export interface SwarmConfig {
   /** Candidate nodes for node faults (crash, pause, clocks, disks). */
   readonly nodes: readonly string[];
+  /** Nodes partitions cut between (servers and clients); at least two for partitions to happen. */
+  readonly netNodes: readonly string[];
   /** Nodes whose disks matter (disk faults only hit these). */
   readonly diskNodes: readonly string[];
   /** Mean faults per simulated second when a fault kind is enabled. */
@@ -176,12 +178,13 @@ export function drawSwarmFaults(rng: SeededRng, cfg: SwarmConfig, durationMs: nu
         out.push({ atMs: at, fault: { kind: 'pause', node } }, { atMs: repairAt, fault: { kind: 'resume', node } });
         break;
       case 'partition': {
-        const shuffled = cfg.nodes.map((x) => ({ x, k: rng.next() })).sort((a, b) => a.k - b.k).map((e) => e.x);
-        const cut = 1 + rng.int(Math.max(1, shuffled.length - 1));
+        if (cfg.netNodes.length < 2) break;
+        const shuffled = cfg.netNodes.map((x) => ({ x, k: rng.next() })).sort((a, b) => a.k - b.k).map((e) => e.x);
+        const cut = 1 + rng.int(shuffled.length - 1); // both sides non-empty
         const style = rng.int(3);
         if (style === 0) out.push({ atMs: at, fault: { kind: 'partition', groups: [shuffled.slice(0, cut), shuffled.slice(cut)] } });
-        else if (style === 1) out.push({ atMs: at, fault: { kind: 'oneWay', from: shuffled[0]!, to: shuffled[shuffled.length - 1]! } });
-        else out.push({ atMs: at, fault: { kind: 'isolate', node } });
+        else if (style === 1) out.push({ atMs: at, fault: { kind: 'oneWay', from: shuffled[0]!, to: shuffled[1]! } });
+        else out.push({ atMs: at, fault: { kind: 'isolate', node: rng.pick(cfg.netNodes) } });
         out.push({ atMs: repairAt, fault: { kind: 'heal' } });
         break;
       }

@@ -24,7 +24,9 @@ export function runPlan(scenario: Scenario, plan: Plan, opts: RunOptions = {}): 
         stats: { events: 0, simulatedMs: 0, wallMs, ops: 0, opsOk: 0, opsUnknown: 0, faults: plan.faults.length, messages: 0 },
       },
       traceLines: null,
-      history: null,
+      ops: [],
+      nodes: [],
+      clients: [],
       plan,
     };
   }

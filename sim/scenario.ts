@@ -5,6 +5,7 @@
 // saves. The network's and disks' draws stay in their own streams during the run.
 
 import type { TimedFault } from './faults';
+import type { TraceLine } from './trace';
 
 /** One client operation the workload will issue (system-specific, JSON-serializable). */
 export interface PlannedOp<Op = unknown> {
@@ -61,12 +62,28 @@ export interface RunOptions {
   readonly keepTrace?: boolean;
 }
 
+/** One client operation as the timeline and reports show it (scenario-independent). */
+export interface OpView {
+  readonly id: number;
+  readonly client: string;
+  /** Short human label, e.g. `write k1 "c1-3"` or `read k1 -> "c2-1"`. */
+  readonly label: string;
+  readonly invokeMs: number;
+  /** null when the outcome is unknown (no reply ever came). */
+  readonly completeMs: number | null;
+  readonly outcome: 'ok' | 'fail' | 'unknown';
+}
+
 /** What a run leaves behind besides its result: the material for traces and timelines. */
 export interface RunArtifacts {
   readonly result: RunResult;
-  readonly traceLines: readonly { t: number; k: string; n: string; d: string }[] | null;
-  /** The recorded client history (JSON-serializable), when the scenario has clients. */
-  readonly history: unknown;
+  /** Every trace line, when the run kept them (keepTrace). */
+  readonly traceLines: readonly TraceLine[] | null;
+  /** The client operations, in invocation order. */
+  readonly ops: readonly OpView[];
+  /** Node ids (servers first, then clients) in lane order. */
+  readonly nodes: readonly string[];
+  readonly clients: readonly string[];
   readonly plan: Plan;
 }
 
@@ -74,6 +91,8 @@ export interface Scenario<Op = unknown> {
   readonly name: string;
   /** One line for `keepsake scenarios`. */
   readonly description: string;
+  /** A planted-bug build: its runs are expected to fail (it proves the checkers and the shrinker). */
+  readonly expectFailure?: boolean;
   /** Draw the plan for a seed (workload + faults): deterministic in the seed. */
   plan(seed: number): Plan<Op>;
   /** Execute a plan (possibly a shrunk one). Must be deterministic in the plan. */

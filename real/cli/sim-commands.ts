@@ -1,11 +1,14 @@
 // `keepsake scenarios`, `keepsake sim`, `keepsake replay`: the simulator's command surface.
 
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { allScenarios, findScenario, scenarios as defaultScenarios } from '../../scenarios/index';
 import { replayCommand, runPlan } from '../../sim/runner';
 import type { Plan, RunResult, Scenario } from '../../sim/scenario';
+import { writeRegressionCase } from '../../sim/regressions';
+import { shrink, shrinkRunsMaxDefault } from '../../sim/shrink';
 import { defaultWorkers, runSweep, type SweepJob } from '../../sim/sweep';
 
 export function parseIntArg(name: string, min: number, max: number) {
@@ -24,6 +27,7 @@ function scenarioArg(v: string): Scenario {
 }
 
 export function registerSimCommands(program: Command): void {
+  registerShrink(program);
   program
     .command('scenarios')
     .description('list the named simulation scenarios, one line each')
@@ -79,6 +83,50 @@ export function registerSimCommands(program: Command): void {
       if (o.json) console.log(JSON.stringify(art.result));
       else printRun(art.result);
       if (!art.result.ok) process.exitCode = 1;
+    });
+}
+
+function registerShrink(program: Command): void {
+  program
+    .command('shrink')
+    .description('shrink a failing run to a minimal one that fails the same check, and save it as a regression case')
+    .requiredOption('--scenario <name>', 'scenario name', scenarioArg)
+    .requiredOption('--seed <s>', 'a failing seed', parseIntArg('--seed', 0, 2 ** 31 - 1))
+    .option('--runs <n>', 'most candidate runs to try', parseIntArg('--runs', 1, 1_000_000), shrinkRunsMaxDefault)
+    .option('--out <file>', 'where to write the regression case (default scenarios/regressions/<scenario>-seed<seed>.json)')
+    .option('--no-save', 'do not write a regression case')
+    .action((o: { scenario: Scenario; seed: number; runs: number; out?: string; save: boolean }) => {
+      const plan = o.scenario.plan(o.seed);
+      let report;
+      try {
+        report = shrink(o.scenario, plan, { runsMax: o.runs, onProgress: (m) => process.stderr.write(`shrink: ${m}\n`) });
+      } catch (e) {
+        console.error(`keepsake shrink: ${(e as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`shrunk ${o.scenario.name} seed ${o.seed} (fails ${report.checker}) in ${report.runs} runs:`);
+      for (const r of report.removed) console.log(`  ${r}`);
+      const v = report.minimal.result.violations.find((x) => x.checker === report.checker);
+      if (v) console.log(`  minimal run still fails: [${v.kind}] ${v.checker}: ${v.message.split('\n')[0]}`);
+      if (o.save) {
+        const file = writeRegressionCase(
+          {
+            scenario: o.scenario.name,
+            seed: o.seed,
+            expect: o.scenario.expectFailure ? { ok: false, checker: report.checker } : { ok: true },
+            note: o.scenario.expectFailure
+              ? `planted bug: must keep failing ${report.checker}`
+              : `found failing ${report.checker}; must pass once fixed`,
+            traceHash: report.minimal.result.traceHash,
+            plan: report.minimal.plan,
+          },
+          o.out,
+        );
+        const rel = path.relative(process.cwd(), file);
+        console.log(`  wrote ${rel}`);
+        console.log(`  replay: npx keepsake replay --scenario ${o.scenario.name} --plan ${rel}`);
+      }
     });
 }
 

@@ -1,0 +1,170 @@
+// Hash commands (t_hash.c). Fields keep insertion order, as redis's listpack encoding does.
+
+import { array, bulk, err, int, NULL, ONE, ZERO, type Reply } from '../../net/reply';
+import { parseScan } from './cmd-keys';
+import { globMatch } from './glob';
+import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
+import type { Handler } from './types';
+import { E, key, keyBuf, lookupTyped } from './util';
+import { hashDel, hashSet, newHash, type HashVal } from './values';
+import type { StoreOps } from './types';
+
+const HSET = Buffer.from('HSET');
+
+/** The hash at argv[1], created empty when missing (caller must write to it). */
+function hashForWrite(s: StoreOps, kb: Buffer): { e: ReturnType<StoreOps['create']>; v: HashVal } | Reply {
+  const k = key(kb);
+  const t = lookupTyped(s, k, 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t !== undefined) return t;
+  const v = newHash();
+  return { e: s.create(k, v, Infinity), v };
+}
+
+export const hset: Handler = (s, argv) => {
+  if (argv.length % 2 !== 0) return err(`ERR wrong number of arguments for '${argv[0]!.toString('latin1').toLowerCase()}' command`);
+  const h = hashForWrite(s, argv[1]!);
+  if ('t' in h) return h;
+  let added = 0;
+  for (let i = 2; i < argv.length; i += 2) if (hashSet(h.v, key(argv[i]!), Buffer.from(argv[i + 1]!))) added++;
+  s.wrote(h.e);
+  return int(added);
+};
+
+export const hsetnx: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t !== undefined && t.v.m.has(key(argv[2]!))) return ZERO;
+  const h = hashForWrite(s, argv[1]!);
+  if ('t' in h) return h;
+  hashSet(h.v, key(argv[2]!), Buffer.from(argv[3]!));
+  s.wrote(h.e);
+  return ONE;
+};
+
+export const hget: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  const v = t?.v.m.get(key(argv[2]!));
+  return v === undefined ? NULL : bulk(v);
+};
+
+export const hmget: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  const out: Reply[] = [];
+  for (let i = 2; i < argv.length; i++) {
+    const v = t?.v.m.get(key(argv[i]!));
+    out.push(v === undefined ? NULL : bulk(v));
+  }
+  return array(out);
+};
+
+export const hdel: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return ZERO;
+  let n = 0;
+  for (let i = 2; i < argv.length; i++) if (hashDel(t.v, key(argv[i]!))) n++;
+  if (n > 0) s.wrote(t.e);
+  return int(n);
+};
+
+function hashRead(s: StoreOps, kb: Buffer, what: 'all' | 'keys' | 'vals'): Reply {
+  const t = lookupTyped(s, key(kb), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return what === 'all' ? { t: 'map', entries: [] } : array([]);
+  if (what === 'all') {
+    const entries: (readonly [Reply, Reply])[] = [];
+    for (const [f, v] of t.v.m) entries.push([bulk(keyBuf(f)), bulk(v)]);
+    return { t: 'map', entries };
+  }
+  const out: Reply[] = [];
+  for (const [f, v] of t.v.m) out.push(bulk(what === 'keys' ? keyBuf(f) : v));
+  return array(out);
+}
+
+export const hgetall: Handler = (s, argv) => hashRead(s, argv[1]!, 'all');
+export const hkeys: Handler = (s, argv) => hashRead(s, argv[1]!, 'keys');
+export const hvals: Handler = (s, argv) => hashRead(s, argv[1]!, 'vals');
+
+export const hlen: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  return int(t === undefined ? 0 : t.v.m.size);
+};
+
+export const hexists: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  return t !== undefined && t.v.m.has(key(argv[2]!)) ? ONE : ZERO;
+};
+
+export const hincrby: Handler = (s, argv) => {
+  const by = parseInt64(argv[3]!);
+  if (by === null) return E.notInteger;
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  const old = t?.v.m.get(key(argv[2]!));
+  const cur = old === undefined ? 0n : parseInt64(old);
+  if (cur === null) return E.hashNotInteger;
+  const next = cur + by;
+  if (next > int64Max || next < int64Min) return E.overflow;
+  const h = hashForWrite(s, argv[1]!);
+  if ('t' in h) return h;
+  hashSet(h.v, key(argv[2]!), Buffer.from(next.toString()));
+  s.wrote(h.e);
+  return { t: 'int', n: intValue(next) };
+};
+
+export const hincrbyfloat: Handler = (s, argv) => {
+  if (parseDouble(argv[3]!) === null) return E.notFloat;
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  const old = t?.v.m.get(key(argv[2]!)) ?? Buffer.from('0');
+  if (parseDouble(old) === null) return E.hashNotFloat;
+  const out = addHumanFloat(old, argv[3]!);
+  if (out === null) return E.nanOrInf;
+  const h = hashForWrite(s, argv[1]!);
+  if ('t' in h) return h;
+  const b = Buffer.from(out);
+  hashSet(h.v, key(argv[2]!), b);
+  s.wrote(h.e);
+  s.propagate([[HSET, argv[1]!, argv[2]!, b]]);
+  return bulk(b);
+};
+
+/**
+ * Hashes up to this many fields answer HSCAN in one reply with cursor 0, as redis does
+ * for listpack-encoded hashes (hash-max-listpack-entries 128), so nothing can be missed.
+ */
+export const hscanWholeFieldsMax = 128;
+/** A full HSCAN of a large hash takes at most about this many calls. */
+export const hscanCallsMax = 64;
+
+/**
+ * HSCAN: small hashes in one reply; larger ones walk insertion order by position, where
+ * a field deleted mid-scan can make one later field be skipped (see the report).
+ */
+export const hscan: Handler = (s, argv) => {
+  const o = parseScan(argv, 2, false);
+  if ('t' in o) return o;
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return array([bulk(Buffer.from('0')), array([])]);
+  const out: Reply[] = [];
+  let i = 0;
+  const whole = t.v.m.size <= hscanWholeFieldsMax;
+  // Each call skips `cursor` fields of the Map; batches of at least size/hscanCallsMax
+  // keep a full scan O(size * hscanCallsMax) instead of O(size^2 / COUNT).
+  const batch = Math.max(o.count, Math.ceil(t.v.m.size / hscanCallsMax));
+  const end = whole ? t.v.m.size : o.cursor + batch;
+  for (const [f, v] of t.v.m) {
+    if (i >= end) break;
+    if (i++ < o.cursor && !whole) continue;
+    if (o.match !== null && !globMatch(o.match, f)) continue;
+    out.push(bulk(keyBuf(f)), bulk(v));
+  }
+  const next = end >= t.v.m.size ? 0 : end;
+  return array([bulk(Buffer.from(String(next))), array(out)]);
+};

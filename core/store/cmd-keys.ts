@@ -1,0 +1,237 @@
+// Keyspace commands (db.c, expire.c).
+
+import { array, bulk, err, Errors, int, NULL, OK, ONE, simple, ZERO, type Reply } from '../../net/reply';
+import { dbAllowed, noPermDb } from './acl';
+import { globMatch } from './glob';
+import { int64Max, int64Min, parseInt64, parseIntArg } from './numbers';
+import type { Handler, StoreOps } from './types';
+import { E, invalidExpire, key, keyBuf, upper } from './util';
+import { typeName, type ValueType } from './values';
+
+const DEL = Buffer.from('DEL');
+const PEXPIREAT = Buffer.from('PEXPIREAT');
+/** RANDOMKEY gives up after this many expired picks in a row (redis: similar guard). */
+const randomKeyTriesMax = 100;
+/** SCAN COUNT upper bound per call, so one call stays bounded. */
+const scanCountMax = 10_000;
+
+export const del: Handler = (s, argv) => {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (s.remove(key(argv[i]!))) n++;
+  return int(n);
+};
+
+export const exists: Handler = (s, argv) => {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (s.lookup(key(argv[i]!)) !== undefined) n++;
+  return int(n);
+};
+
+export const type: Handler = (s, argv) => {
+  const e = s.lookup(key(argv[1]!));
+  return simple(e === undefined ? 'none' : typeName[e.v.type]);
+};
+
+type ExpireFlag = 'NX' | 'XX' | 'GT' | 'LT' | null;
+
+function parseExpireFlag(argv: readonly Buffer[]): ExpireFlag | Reply {
+  let nx = false, xx = false, gt = false, lt = false;
+  for (let i = 3; i < argv.length; i++) {
+    const a = upper(argv[i]!);
+    if (a === 'NX') nx = true;
+    else if (a === 'XX') xx = true;
+    else if (a === 'GT') gt = true;
+    else if (a === 'LT') lt = true;
+    else return err(`ERR Unsupported option ${argv[i]!.toString('latin1')}`);
+  }
+  if (nx && (xx || gt || lt)) return err('ERR NX and XX, GT or LT options at the same time are not compatible');
+  if (gt && lt) return err('ERR GT and LT options at the same time are not compatible');
+  return nx ? 'NX' : xx ? (gt ? 'GT' : lt ? 'LT' : 'XX') : gt ? 'GT' : lt ? 'LT' : null;
+}
+
+/** expireGenericCommand. XX combined with GT/LT acts as GT/LT plus "must have a TTL". */
+function expireGeneric(s: StoreOps, argv: readonly Buffer[], unitMs: 1 | 1000, relative: boolean, name: string): Reply {
+  const flag = parseExpireFlag(argv);
+  if (flag !== null && typeof flag !== 'string') return flag;
+  const raw = parseInt64(argv[2]!);
+  if (raw === null) return E.notInteger;
+  if (unitMs === 1000 && (raw > int64Max / 1000n || raw < int64Min / 1000n)) return invalidExpire(name);
+  let when = raw * BigInt(unitMs);
+  const base = relative ? BigInt(s.nowMs) : 0n;
+  if (when > int64Max - base) return invalidExpire(name);
+  when += base;
+  const k = key(argv[1]!);
+  const e = s.lookup(k);
+  if (e === undefined) return ZERO;
+  const whenMs = Number(when);
+  const cur = e.expireAtMs;
+  if (flag === 'NX' && cur !== Infinity) return ZERO;
+  if (flag === 'XX' && cur === Infinity) return ZERO;
+  if (flag === 'GT' && (cur === Infinity || whenMs <= cur)) return ZERO;
+  if (flag === 'LT' && cur !== Infinity && whenMs >= cur) return ZERO;
+  if (whenMs <= s.nowMs) {
+    s.remove(k);
+    s.propagate([[DEL, argv[1]!]]);
+    return ONE;
+  }
+  s.setExpire(e, whenMs);
+  s.propagate([[PEXPIREAT, argv[1]!, Buffer.from(String(whenMs))]]);
+  return ONE;
+}
+
+export const expire: Handler = (s, argv) => expireGeneric(s, argv, 1000, true, 'expire');
+export const pexpire: Handler = (s, argv) => expireGeneric(s, argv, 1, true, 'pexpire');
+export const expireat: Handler = (s, argv) => expireGeneric(s, argv, 1000, false, 'expireat');
+export const pexpireat: Handler = (s, argv) => expireGeneric(s, argv, 1, false, 'pexpireat');
+
+function ttlGeneric(s: StoreOps, argv: readonly Buffer[], ms: boolean): Reply {
+  const e = s.lookup(key(argv[1]!));
+  if (e === undefined) return int(-2);
+  if (e.expireAtMs === Infinity) return int(-1);
+  const left = Math.max(0, e.expireAtMs - s.nowMs);
+  return int(ms ? left : Math.floor((left + 500) / 1000));
+}
+
+export const ttl: Handler = (s, argv) => ttlGeneric(s, argv, false);
+export const pttl: Handler = (s, argv) => ttlGeneric(s, argv, true);
+
+export const persist: Handler = (s, argv) => {
+  const e = s.lookup(key(argv[1]!));
+  if (e === undefined || e.expireAtMs === Infinity) return ZERO;
+  s.setExpire(e, Infinity);
+  return ONE;
+};
+
+function renameGeneric(s: StoreOps, argv: readonly Buffer[], nx: boolean): Reply {
+  const from = key(argv[1]!);
+  const to = key(argv[2]!);
+  const e = s.lookup(from);
+  if (e === undefined) return E.noSuchKey;
+  if (from === to) return nx ? ZERO : OK;
+  if (s.lookup(to) !== undefined) {
+    if (nx) return ZERO;
+    s.remove(to);
+  }
+  const v = e.v;
+  const deadline = e.expireAtMs;
+  s.remove(from);
+  s.create(to, v, deadline);
+  return nx ? ONE : OK;
+}
+
+export const rename: Handler = (s, argv) => renameGeneric(s, argv, false);
+export const renamenx: Handler = (s, argv) => renameGeneric(s, argv, true);
+
+export const keys: Handler = (s, argv) => {
+  const pattern = key(argv[1]!);
+  const all = pattern === '*';
+  const out: Reply[] = [];
+  for (let i = 0; i < s.size(); i++) {
+    const k = s.keyAt(i);
+    const e = s.peek(k)!;
+    if (e.expireAtMs <= s.nowMs) continue;
+    if (all || globMatch(pattern, k)) out.push(bulk(keyBuf(k)));
+  }
+  return array(out);
+};
+
+/** Cursor-based scan options shared by SCAN and HSCAN. */
+export interface ScanOptions {
+  readonly cursor: number;
+  readonly count: number;
+  readonly match: string | null;
+  readonly type: ValueType | 'other' | null;
+}
+
+export function parseScan(argv: readonly Buffer[], cursorAt: number, allowType: boolean): ScanOptions | Reply {
+  const c = argv[cursorAt]!.toString('latin1');
+  if (!/^\d+$/.test(c) || BigInt(c) > 2n ** 64n - 1n) return E.invalidCursor;
+  let count = 10;
+  let match: string | null = null;
+  let type: ScanOptions['type'] = null;
+  for (let i = cursorAt + 1; i < argv.length; i++) {
+    const a = upper(argv[i]!);
+    const more = i + 1 < argv.length;
+    if (a === 'COUNT' && more) {
+      const n = parseIntArg(argv[++i]!);
+      if (n === null) return E.notInteger;
+      if (n < 1) return E.syntax;
+      count = Math.min(n, scanCountMax);
+    } else if (a === 'MATCH' && more) {
+      match = key(argv[++i]!);
+    } else if (a === 'TYPE' && more && allowType) {
+      const t = argv[++i]!.toString('latin1').toLowerCase();
+      type = t === 'string' || t === 'hash' || t === 'list' || t === 'set' || t === 'zset' ? t : 'other';
+    } else return E.syntax;
+  }
+  const cursor = Number(c);
+  return { cursor: Number.isSafeInteger(cursor) ? cursor : Number.MAX_SAFE_INTEGER, count, match, type };
+}
+
+/**
+ * SCAN walks the db's key array from the end towards index 0. Deletes swap the *last*
+ * key into the hole, and the tail is always already visited (or added after the scan
+ * began), so a key present for the whole scan is returned at least once; duplicates are
+ * possible, as in redis. The cursor is (next index + 1); 0 starts and ends a scan.
+ */
+export const scan: Handler = (s, argv) => {
+  const o = parseScan(argv, 1, true);
+  if ('t' in o) return o;
+  const out: Reply[] = [];
+  const size = s.size();
+  let i = o.cursor === 0 ? size - 1 : Math.min(o.cursor - 1, size - 1);
+  for (let visited = 0; i >= 0 && visited < o.count; i--, visited++) {
+    const k = s.keyAt(i);
+    const e = s.peek(k)!;
+    if (e.expireAtMs <= s.nowMs) continue;
+    if (o.type !== null && e.v.type !== o.type) continue;
+    if (o.match !== null && !globMatch(o.match, k)) continue;
+    out.push(bulk(keyBuf(k)));
+  }
+  const next = i < 0 ? 0 : i + 1;
+  return array([bulk(Buffer.from(String(next))), array(out)]);
+};
+
+export const randomkey: Handler = (s) => {
+  for (let tries = 0; tries < randomKeyTriesMax && s.size() > 0; tries++) {
+    const k = s.keyAt(s.randomInt(s.size()));
+    if (s.lookup(k) !== undefined) return bulk(keyBuf(k));
+  }
+  return NULL;
+};
+
+export const dbsize: Handler = (s) => int(s.size());
+
+function flushArgs(argv: readonly Buffer[]): Reply | null {
+  if (argv.length === 1) return null;
+  const a = upper(argv[1]!);
+  return argv.length === 2 && (a === 'ASYNC' || a === 'SYNC') ? null : E.syntax;
+}
+
+export const flushdb: Handler = (s, argv) => {
+  const bad = flushArgs(argv);
+  if (bad !== null) return bad;
+  s.flushDb();
+  return OK;
+};
+
+export const flushall: Handler = (s, argv) => {
+  const bad = flushArgs(argv);
+  if (bad !== null) return bad;
+  s.flushAll();
+  return OK;
+};
+
+export const select: Handler = (s, argv, session) => {
+  const db = parseIntArg(argv[1]!);
+  if (db === null) return E.notInteger;
+  if (db < 0 || db >= s.databases) return E.dbRange;
+  if (session.user !== null) {
+    const u = s.users().get(session.user);
+    if (u === undefined) return err(Errors.noPerm('select'));
+    if (!dbAllowed(u, db)) return err(noPermDb(db));
+  }
+  session.db = db;
+  s.selectDb(db);
+  return OK;
+};

@@ -1,0 +1,307 @@
+// String and counter commands (t_string.c).
+
+import { array, bulk, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
+import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64, parseIntArg } from './numbers';
+import type { Entry, Handler, StoreOps } from './types';
+import { E, invalidExpire, key, lookupTyped, stringBytesMax, upper } from './util';
+import { newString, setString } from './values';
+
+const EMPTY_BULK: Reply = Object.freeze({ t: 'bulk', b: Buffer.alloc(0) }) as Reply;
+
+export const get: Handler = (s, argv) => {
+  const e = s.lookup(key(argv[1]!));
+  if (e === undefined) return NULL;
+  const v = e.v;
+  if (v.type !== 'string') return E.wrongType;
+  return { t: 'bulk', b: v.b };
+};
+
+/** Write a string value, keeping or clearing the deadline. */
+function putString(s: StoreOps, k: string, arg: Buffer, keepTtl: boolean): Entry {
+  // Copy: argv may be a view into a connection's receive buffer, which must not be pinned.
+  const b = Buffer.from(arg);
+  const e = s.lookup(k);
+  if (e === undefined) return s.create(k, newString(b), Infinity);
+  if (e.v.type === 'string') setString(e.v, b);
+  else e.v = newString(b);
+  if (!keepTtl) s.setExpire(e, Infinity);
+  s.wrote(e);
+  return e;
+}
+
+type ExpireUnit = 'EX' | 'PX' | 'EXAT' | 'PXAT';
+
+interface SetOptions {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  keepTtl: boolean;
+  expire: { unit: ExpireUnit; arg: Buffer } | null;
+}
+
+function parseSetOptions(argv: readonly Buffer[], from: number): SetOptions | null {
+  const o: SetOptions = { nx: false, xx: false, get: false, keepTtl: false, expire: null };
+  for (let i = from; i < argv.length; i++) {
+    const a = upper(argv[i]!);
+    if (a === 'NX' && !o.xx) o.nx = true;
+    else if (a === 'XX' && !o.nx) o.xx = true;
+    else if (a === 'GET') o.get = true;
+    else if (a === 'KEEPTTL' && o.expire === null) o.keepTtl = true;
+    else if ((a === 'EX' || a === 'PX' || a === 'EXAT' || a === 'PXAT') && !o.keepTtl && (o.expire === null || o.expire.unit === a) && i + 1 < argv.length) {
+      // redis lets the same unit repeat (the last one wins) but not two different ones.
+      o.expire = { unit: a, arg: argv[++i]! };
+    } else return null;
+  }
+  return o;
+}
+
+/**
+ * getExpireMillisecondsOrReply: an absolute deadline in ms, or the error reply.
+ * Relative units are resolved against the command's time (the leader's decision).
+ */
+function absoluteDeadline(s: StoreOps, unit: ExpireUnit, arg: Buffer, cmd: string): number | Reply {
+  const v = parseInt64(arg);
+  if (v === null) return E.notInteger;
+  if (v <= 0n) return invalidExpire(cmd);
+  const seconds = unit === 'EX' || unit === 'EXAT';
+  if (seconds && v > int64Max / 1000n) return invalidExpire(cmd);
+  let ms = seconds ? v * 1000n : v;
+  if (unit === 'EX' || unit === 'PX') {
+    ms += BigInt(s.nowMs);
+    if (ms > int64Max) return invalidExpire(cmd);
+  }
+  return Number(ms);
+}
+
+const PXAT = Buffer.from('PXAT');
+const KEEPTTL = Buffer.from('KEEPTTL');
+const SET = Buffer.from('SET');
+const DEL = Buffer.from('DEL');
+const PEXPIREAT = Buffer.from('PEXPIREAT');
+const PERSIST = Buffer.from('PERSIST');
+
+export const set: Handler = (s, argv) => {
+  const o = parseSetOptions(argv, 3);
+  if (o === null) return E.syntax;
+  let deadline = Infinity;
+  if (o.expire !== null) {
+    const d = absoluteDeadline(s, o.expire.unit, o.expire.arg, 'set');
+    if (typeof d !== 'number') return d;
+    deadline = d;
+  }
+  const k = key(argv[1]!);
+  const e = s.lookup(k);
+  let old: Reply = NULL;
+  if (o.get && e !== undefined) {
+    if (e.v.type !== 'string') return E.wrongType;
+    old = bulk(e.v.b);
+  }
+  if ((o.nx && e !== undefined) || (o.xx && e === undefined)) return o.get ? old : NULL;
+  const ne = putString(s, k, argv[2]!, o.keepTtl);
+  if (deadline !== Infinity) s.setExpire(ne, deadline);
+  // Effect replication: the mutation carries the absolute deadline, never a relative one.
+  // A plain SET k v replicates as it came (dirty): no rewrite to allocate.
+  if (argv.length > 3) {
+    const tail = deadline !== Infinity ? [PXAT, Buffer.from(String(deadline))] : o.keepTtl ? [KEEPTTL] : [];
+    s.propagate([[SET, argv[1]!, argv[2]!, ...tail]]);
+  }
+  return o.get ? old : OK;
+};
+
+export const setnx: Handler = (s, argv) => {
+  const k = key(argv[1]!);
+  if (s.lookup(k) !== undefined) return ZERO;
+  putString(s, k, argv[2]!, false);
+  return ONE;
+};
+
+export const getset: Handler = (s, argv) => {
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  const old = t === undefined ? NULL : bulk(t.v.b);
+  putString(s, k, argv[2]!, false);
+  return old;
+};
+
+export const getdel: Handler = (s, argv) => {
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return NULL;
+  s.remove(k);
+  return bulk(t.v.b);
+};
+
+export const getex: Handler = (s, argv) => {
+  let unit: ExpireUnit | 'PERSIST' | null = null;
+  let arg: Buffer | null = null;
+  for (let i = 2; i < argv.length; i++) {
+    const a = upper(argv[i]!);
+    if (a === 'PERSIST' && (unit === null || unit === 'PERSIST')) unit = 'PERSIST';
+    else if ((a === 'EX' || a === 'PX' || a === 'EXAT' || a === 'PXAT') && (unit === null || unit === a) && i + 1 < argv.length) {
+      unit = a;
+      arg = argv[++i]!;
+    } else return E.syntax;
+  }
+  // redis checks the key (nil, WRONGTYPE) before it validates the expire time.
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return NULL;
+  let deadline = Infinity;
+  if (unit !== null && unit !== 'PERSIST') {
+    const d = absoluteDeadline(s, unit, arg!, 'getex');
+    if (typeof d !== 'number') return d;
+    deadline = d;
+  }
+  const reply = bulk(t.v.b);
+  if (unit === 'PERSIST') {
+    if (t.e.expireAtMs !== Infinity) {
+      s.setExpire(t.e, Infinity);
+      s.propagate([[PERSIST, argv[1]!]]);
+    }
+  } else if (unit !== null) {
+    if (deadline <= s.nowMs) {
+      s.remove(k);
+      s.propagate([[DEL, argv[1]!]]);
+    } else {
+      s.setExpire(t.e, deadline);
+      s.propagate([[PEXPIREAT, argv[1]!, Buffer.from(String(deadline))]]);
+    }
+  }
+  return reply;
+};
+
+export const mget: Handler = (s, argv) => {
+  const items: Reply[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const e = s.lookup(key(argv[i]!));
+    items.push(e !== undefined && e.v.type === 'string' ? bulk(e.v.b) : NULL);
+  }
+  return array(items);
+};
+
+export const mset: Handler = (s, argv) => {
+  if (argv.length % 2 === 0) return err("ERR wrong number of arguments for 'mset' command");
+  for (let i = 1; i < argv.length; i += 2) putString(s, key(argv[i]!), argv[i + 1]!, false);
+  return OK;
+};
+
+export const msetnx: Handler = (s, argv) => {
+  if (argv.length % 2 === 0) return err("ERR wrong number of arguments for 'msetnx' command");
+  for (let i = 1; i < argv.length; i += 2) if (s.lookup(key(argv[i]!)) !== undefined) return ZERO;
+  for (let i = 1; i < argv.length; i += 2) putString(s, key(argv[i]!), argv[i + 1]!, false);
+  return ONE;
+};
+
+export const append: Handler = (s, argv) => {
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) {
+    s.create(k, newString(Buffer.from(argv[2]!)), Infinity);
+    return int(argv[2]!.length);
+  }
+  if (t.v.b.length + argv[2]!.length > stringBytesMax) return E.stringTooLong;
+  setString(t.v, Buffer.concat([t.v.b, argv[2]!]));
+  s.wrote(t.e);
+  return int(t.v.b.length);
+};
+
+export const strlen: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  return t === undefined ? ZERO : int(t.v.b.length);
+};
+
+export const getrange: Handler = (s, argv) => {
+  let start = parseIntArg(argv[2]!);
+  let end = parseIntArg(argv[3]!);
+  if (start === null || end === null) return E.notInteger;
+  const t = lookupTyped(s, key(argv[1]!), 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return EMPTY_BULK;
+  const len = t.v.b.length;
+  if (start < 0 && end < 0 && start > end) return EMPTY_BULK;
+  if (start < 0) start += len;
+  if (end < 0) end += len;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) return EMPTY_BULK;
+  return bulk(Buffer.from(t.v.b.subarray(start, end + 1)));
+};
+
+export const setrange: Handler = (s, argv) => {
+  const offset = parseIntArg(argv[2]!);
+  if (offset === null) return E.notInteger;
+  if (offset < 0) return E.offsetRange;
+  const k = key(argv[1]!);
+  const val = argv[3]!;
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  const curLen = t === undefined ? 0 : t.v.b.length;
+  if (val.length === 0) return int(curLen);
+  if (offset + val.length > stringBytesMax) return E.stringTooLong;
+  const cur = t === undefined ? Buffer.alloc(0) : t.v.b;
+  const out = Buffer.alloc(Math.max(cur.length, offset + val.length));
+  cur.copy(out);
+  val.copy(out, offset);
+  if (t === undefined) s.create(k, newString(out), Infinity);
+  else {
+    setString(t.v, out);
+    s.wrote(t.e);
+  }
+  return int(out.length);
+};
+
+/** INCR family: 64-bit arithmetic in BigInt, keeping the deadline (redis does). */
+function incrBy(s: StoreOps, kb: Buffer, by: bigint): Reply {
+  const k = key(kb);
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  const cur = t === undefined ? 0n : parseInt64(t.v.b);
+  if (cur === null) return E.notInteger;
+  const next = cur + by;
+  if (next > int64Max || next < int64Min) return E.overflow;
+  const b = Buffer.from(next.toString());
+  if (t === undefined) s.create(k, newString(b), Infinity);
+  else {
+    setString(t.v, b);
+    s.wrote(t.e);
+  }
+  return { t: 'int', n: intValue(next) };
+}
+
+export const incr: Handler = (s, argv) => incrBy(s, argv[1]!, 1n);
+export const decr: Handler = (s, argv) => incrBy(s, argv[1]!, -1n);
+export const incrby: Handler = (s, argv) => {
+  const by = parseInt64(argv[2]!);
+  return by === null ? E.notInteger : incrBy(s, argv[1]!, by);
+};
+export const decrby: Handler = (s, argv) => {
+  const by = parseInt64(argv[2]!);
+  if (by === null) return E.notInteger;
+  if (by === int64Min) return err('ERR decrement would overflow');
+  return incrBy(s, argv[1]!, -by);
+};
+
+export const incrbyfloat: Handler = (s, argv) => {
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'string');
+  if (t === 'wrongtype') return E.wrongType;
+  const cur = t === undefined ? Buffer.from('0') : t.v.b;
+  if (parseDouble(cur) === null || parseDouble(argv[2]!) === null) return E.notFloat;
+  const out = addHumanFloat(cur, argv[2]!);
+  if (out === null) return E.nanOrInf;
+  const b = Buffer.from(out);
+  if (t === undefined) s.create(k, newString(b), Infinity);
+  else {
+    setString(t.v, b);
+    s.wrote(t.e);
+  }
+  // The result, not the increment, is replicated: float addition is not exact.
+  s.propagate([[SET, argv[1]!, b, KEEPTTL]]);
+  return bulk(b);
+};

@@ -1,0 +1,341 @@
+// Sorted set commands (t_zset.c), over values.ts's sorted array.
+
+import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, ZERO, type Reply } from '../../net/reply';
+import { parseDouble, parseIntArg } from './numbers';
+import type { Handler, StoreOps } from './types';
+import { E, key, keyBuf, lookupTyped, upper } from './util';
+import { newZSet, zLowerBound, zsetDel, zsetPut, type ZItem, type ZSetVal } from './values';
+
+const nanScore = err('ERR resulting score is not a number (NaN)');
+
+interface ZaddFlags {
+  nx: boolean;
+  xx: boolean;
+  gt: boolean;
+  lt: boolean;
+  ch: boolean;
+  incr: boolean;
+}
+
+export const zadd: Handler = (s, argv) => {
+  const f: ZaddFlags = { nx: false, xx: false, gt: false, lt: false, ch: false, incr: false };
+  let i = 2;
+  for (; i < argv.length; i++) {
+    const a = upper(argv[i]!).toLowerCase();
+    if (a === 'nx' || a === 'xx' || a === 'gt' || a === 'lt' || a === 'ch' || a === 'incr') f[a] = true;
+    else break;
+  }
+  const elements = argv.length - i;
+  if (elements === 0 || elements % 2 !== 0) return E.syntax;
+  if (f.nx && f.xx) return err('ERR XX and NX options at the same time are not compatible');
+  if ((f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt)) {
+    return err('ERR GT, LT, and/or NX options at the same time are not compatible');
+  }
+  if (f.incr && elements > 2) return err('ERR INCR option supports a single increment-element pair');
+  const scores: number[] = [];
+  for (let j = i; j < argv.length; j += 2) {
+    const d = parseDouble(argv[j]!);
+    if (d === null) return E.notFloat;
+    scores.push(d);
+  }
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined && f.xx) return f.incr ? NULL : ZERO;
+  const e = t?.e ?? s.create(k, newZSet(), Infinity);
+  const z = e.v as ZSetVal;
+  let added = 0;
+  let updated = 0;
+  let last: number | null = null;
+  for (let j = 0; j < scores.length; j++) {
+    const member = key(argv[i + 2 * j + 1]!);
+    const r = zsetAdd(z, member, scores[j]!, f);
+    if (r === 'nan') {
+      s.wrote(e);
+      return nanScore;
+    }
+    if (r.kind === 'added') added++;
+    if (r.kind === 'updated') updated++;
+    if (r.kind !== 'nop') last = r.score;
+  }
+  s.wrote(e);
+  if (f.incr) return last === null ? NULL : double(last);
+  return int(f.ch ? added + updated : added);
+};
+
+type AddResult = { kind: 'added' | 'updated' | 'same'; score: number } | { kind: 'nop' } | 'nan';
+
+function zsetAdd(z: ZSetVal, member: string, score: number, f: ZaddFlags): AddResult {
+  const cur = z.scores.get(member);
+  if (cur === undefined) {
+    if (f.xx) return { kind: 'nop' };
+    zsetPut(z, member, score);
+    return { kind: 'added', score };
+  }
+  if (f.nx) return { kind: 'nop' };
+  const next = f.incr ? cur + score : score;
+  if (Number.isNaN(next)) return 'nan';
+  if ((f.lt && next >= cur) || (f.gt && next <= cur)) return { kind: 'nop' };
+  if (next === cur) return { kind: 'same', score: next };
+  zsetPut(z, member, next);
+  return { kind: 'updated', score: next };
+}
+
+export const zincrby: Handler = (s, argv) => {
+  const by = parseDouble(argv[2]!);
+  if (by === null) return E.notFloat;
+  const k = key(argv[1]!);
+  const t = lookupTyped(s, k, 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  const member = key(argv[3]!);
+  const cur = t?.v.scores.get(member) ?? 0;
+  const next = cur + by;
+  if (Number.isNaN(next)) return nanScore;
+  const e = t?.e ?? s.create(k, newZSet(), Infinity);
+  zsetPut(e.v as ZSetVal, member, next);
+  s.wrote(e);
+  return double(next);
+};
+
+export const zrem: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return ZERO;
+  let n = 0;
+  for (let i = 2; i < argv.length; i++) if (zsetDel(t.v, key(argv[i]!))) n++;
+  if (n > 0) s.wrote(t.e);
+  return int(n);
+};
+
+export const zscore: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  const sc = t?.v.scores.get(key(argv[2]!));
+  return sc === undefined ? NULL : double(sc);
+};
+
+export const zcard: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  return int(t === undefined ? 0 : t.v.scores.size);
+};
+
+function rank(s: StoreOps, argv: readonly Buffer[], rev: boolean): Reply {
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return NULL;
+  const member = key(argv[2]!);
+  const sc = t.v.scores.get(member);
+  if (sc === undefined) return NULL;
+  const r = zLowerBound(t.v, sc, member);
+  return int(rev ? t.v.sorted.length - 1 - r : r);
+}
+
+export const zrank: Handler = (s, argv) => rank(s, argv, false);
+export const zrevrank: Handler = (s, argv) => rank(s, argv, true);
+
+interface ScoreRange {
+  readonly min: number;
+  readonly max: number;
+  readonly minEx: boolean;
+  readonly maxEx: boolean;
+}
+
+function parseScoreBound(b: Buffer): { v: number; ex: boolean } | null {
+  const ex = b[0] === 0x28; // '('
+  const v = parseDouble(ex ? b.subarray(1) : b);
+  return v === null ? null : { v, ex };
+}
+
+function parseScoreRange(minB: Buffer, maxB: Buffer): ScoreRange | null {
+  const a = parseScoreBound(minB);
+  const b = parseScoreBound(maxB);
+  if (a === null || b === null) return null;
+  return { min: a.v, max: b.v, minEx: a.ex, maxEx: b.ex };
+}
+
+const inScore = (r: ScoreRange, x: number): boolean =>
+  (r.minEx ? x > r.min : x >= r.min) && (r.maxEx ? x < r.max : x <= r.max);
+
+/** A lex bound: '-' and '+' are the extremes; otherwise '[' inclusive or '(' exclusive. */
+type LexBound = { readonly kind: 'min' } | { readonly kind: 'max' } | { readonly kind: 'v'; readonly v: string; readonly ex: boolean };
+
+function parseLexBound(b: Buffer): LexBound | null {
+  const s = key(b);
+  if (s === '-') return { kind: 'min' };
+  if (s === '+') return { kind: 'max' };
+  if (s[0] === '[') return { kind: 'v', v: s.slice(1), ex: false };
+  if (s[0] === '(') return { kind: 'v', v: s.slice(1), ex: true };
+  return null;
+}
+
+function aboveMin(b: LexBound, m: string): boolean {
+  if (b.kind === 'min') return true;
+  if (b.kind === 'max') return false;
+  return b.ex ? m > b.v : m >= b.v;
+}
+
+function belowMax(b: LexBound, m: string): boolean {
+  if (b.kind === 'max') return true;
+  if (b.kind === 'min') return false;
+  return b.ex ? m < b.v : m <= b.v;
+}
+
+type RangeType = 'rank' | 'score' | 'lex';
+
+interface RangeQuery {
+  type: RangeType;
+  rev: boolean;
+  withScores: boolean;
+  offset: number;
+  limit: number;
+}
+
+/** zrangeGenericCommand's argument loop and conflict checks. */
+function parseRangeOptions(argv: readonly Buffer[], from: number, q: RangeQuery, fixed: boolean): Reply | null {
+  let typeSet = fixed;
+  let revSet = fixed;
+  for (let j = from; j < argv.length; j++) {
+    const a = upper(argv[j]!);
+    const left = argv.length - j - 1;
+    if (a === 'WITHSCORES') q.withScores = true;
+    else if (a === 'LIMIT' && left >= 2) {
+      const off = parseIntArg(argv[j + 1]!);
+      const lim = parseIntArg(argv[j + 2]!);
+      if (off === null || lim === null) return E.notInteger;
+      q.offset = off;
+      q.limit = lim;
+      j += 2;
+    } else if (!revSet && a === 'REV') {
+      q.rev = true;
+      revSet = true;
+    } else if (!typeSet && (a === 'BYLEX' || a === 'BYSCORE')) {
+      q.type = a === 'BYLEX' ? 'lex' : 'score';
+      typeSet = true;
+    } else return E.syntax;
+  }
+  if (q.limit !== -1 && q.type === 'rank') {
+    return err('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+  }
+  if (q.withScores && q.type === 'lex') {
+    return err('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
+  }
+  return null;
+}
+
+function emit(items: readonly ZItem[], withScores: boolean): Reply {
+  if (items.length === 0) return EMPTY_ARRAY;
+  const out: Reply[] = [];
+  for (const it of items) {
+    out.push(bulk(keyBuf(it.member)));
+    if (withScores) out.push(double(it.score));
+  }
+  return array(out);
+}
+
+/** Apply LIMIT to an ordered candidate list (negative offset: nothing; negative count: all). */
+function applyLimit(items: ZItem[], q: RangeQuery): ZItem[] {
+  if (q.offset < 0) return [];
+  const end = q.limit < 0 ? items.length : q.offset + q.limit;
+  return items.slice(q.offset, end);
+}
+
+function runRange(s: StoreOps, argv: readonly Buffer[], q: RangeQuery): Reply {
+  // With REV the score/lex bounds come as max then min.
+  const [minB, maxB] = q.rev && q.type !== 'rank' ? [argv[3]!, argv[2]!] : [argv[2]!, argv[3]!];
+  let pick: (z: ZSetVal) => ZItem[];
+  if (q.type === 'rank') {
+    const start = parseIntArg(minB);
+    const end = parseIntArg(maxB);
+    if (start === null || end === null) return E.notInteger;
+    pick = (z) => rankSlice(z, start, end, q.rev);
+  } else if (q.type === 'score') {
+    const r = parseScoreRange(minB, maxB);
+    if (r === null) return E.minMaxNotFloat;
+    pick = (z) => applyLimit(ordered(z, q.rev).filter((it) => inScore(r, it.score)), q);
+  } else {
+    const lo = parseLexBound(minB);
+    const hi = parseLexBound(maxB);
+    if (lo === null || hi === null) return E.minMaxNotLex;
+    pick = (z) => applyLimit(ordered(z, q.rev).filter((it) => aboveMin(lo, it.member) && belowMax(hi, it.member)), q);
+  }
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return EMPTY_ARRAY;
+  return emit(pick(t.v), q.withScores);
+}
+
+const ordered = (z: ZSetVal, rev: boolean): ZItem[] => (rev ? z.sorted.slice().reverse() : z.sorted);
+
+function rankSlice(z: ZSetVal, start0: number, end0: number, rev: boolean): ZItem[] {
+  const len = z.sorted.length;
+  let start = start0 < 0 ? start0 + len : start0;
+  let end = end0 < 0 ? end0 + len : end0;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) return [];
+  if (end >= len) end = len - 1;
+  if (!rev) return z.sorted.slice(start, end + 1);
+  return z.sorted.slice(len - 1 - end, len - start).reverse();
+}
+
+export const zrange: Handler = (s, argv) => {
+  const q: RangeQuery = { type: 'rank', rev: false, withScores: false, offset: 0, limit: -1 };
+  const bad = parseRangeOptions(argv, 4, q, false);
+  return bad ?? runRange(s, argv, q);
+};
+
+export const zrangebyscore: Handler = (s, argv) => {
+  const q: RangeQuery = { type: 'score', rev: false, withScores: false, offset: 0, limit: -1 };
+  const bad = parseRangeOptions(argv, 4, q, true);
+  return bad ?? runRange(s, argv, q);
+};
+
+export const zcount: Handler = (s, argv) => {
+  const r = parseScoreRange(argv[2]!, argv[3]!);
+  if (r === null) return E.minMaxNotFloat;
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return ZERO;
+  // Binary search both ends: items are sorted by score first.
+  const lo = lowerScoreIndex(t.v, r);
+  let n = 0;
+  for (let i = lo; i < t.v.sorted.length && inScoreUpper(r, t.v.sorted[i]!.score); i++) n++;
+  return int(n);
+};
+
+function lowerScoreIndex(z: ZSetVal, r: ScoreRange): number {
+  let lo = 0;
+  let hi = z.sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const sc = z.sorted[mid]!.score;
+    if (r.minEx ? sc <= r.min : sc < r.min) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const inScoreUpper = (r: ScoreRange, x: number): boolean => (r.maxEx ? x < r.max : x <= r.max);
+
+function zpop(s: StoreOps, argv: readonly Buffer[], max: boolean): Reply {
+  if (argv.length > 3) return E.syntax;
+  let count = 1;
+  if (argv.length === 3) {
+    const n = parseIntArg(argv[2]!);
+    if (n === null || n < 0) return E.mustBePositive;
+    count = n;
+  }
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined || count === 0) return EMPTY_ARRAY;
+  const z = t.v;
+  const n = Math.min(count, z.sorted.length);
+  const taken = max ? z.sorted.slice(z.sorted.length - n).reverse() : z.sorted.slice(0, n);
+  for (const it of taken) zsetDel(z, it.member);
+  s.wrote(t.e);
+  return emit(taken, true);
+}
+
+export const zpopmin: Handler = (s, argv) => zpop(s, argv, false);
+export const zpopmax: Handler = (s, argv) => zpop(s, argv, true);
+

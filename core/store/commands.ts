@@ -1,0 +1,154 @@
+// The command table: every store command described once (redis's commands.def idea).
+// Arity counts the command name; negative = at least |arity|. Key positions follow
+// redis (first, last, step; last -1 = the final argument). Arity and ACL are checked in
+// one place (Store.execute) before a handler runs.
+
+import { rolesFor } from './acl';
+import * as h from './cmd-hashes';
+import * as k from './cmd-keys';
+import * as l from './cmd-lists';
+import * as st from './cmd-sets';
+import * as s from './cmd-strings';
+import * as u from './cmd-users';
+import * as z from './cmd-zsets';
+import type { CommandFlag, CommandSpec, Handler } from './types';
+
+export type StoreCommand = CommandSpec<Handler>;
+
+const W: readonly CommandFlag[] = ['write', 'denyoom'];
+const WF: readonly CommandFlag[] = ['write', 'denyoom', 'fast'];
+/** Writes that only shrink memory: allowed even when over maxmemory. */
+const D: readonly CommandFlag[] = ['write'];
+const DF: readonly CommandFlag[] = ['write', 'fast'];
+const R: readonly CommandFlag[] = ['readonly'];
+const RF: readonly CommandFlag[] = ['readonly', 'fast'];
+const A: readonly CommandFlag[] = ['write', 'admin'];
+
+function cmd(
+  name: string,
+  arity: number,
+  flags: readonly CommandFlag[],
+  keys: readonly [number, number, number],
+  handler: Handler,
+): StoreCommand {
+  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], keyStep: keys[2], roles: rolesFor(flags), handler };
+}
+
+const K1 = [1, 1, 1] as const;
+const KALL = [1, -1, 1] as const;
+const KPAIRS = [1, -1, 2] as const;
+const K12 = [1, 2, 1] as const;
+const K0 = [0, 0, 0] as const;
+
+export const commandTable: readonly StoreCommand[] = [
+  // strings and counters
+  cmd('get', 2, RF, K1, s.get),
+  cmd('set', -3, W, K1, s.set),
+  cmd('setnx', 3, WF, K1, s.setnx),
+  cmd('getset', 3, WF, K1, s.getset),
+  cmd('getdel', 2, DF, K1, s.getdel),
+  cmd('getex', -2, DF, K1, s.getex),
+  cmd('mget', -2, RF, KALL, s.mget),
+  cmd('mset', -3, W, KPAIRS, s.mset),
+  cmd('msetnx', -3, W, KPAIRS, s.msetnx),
+  cmd('append', 3, WF, K1, s.append),
+  cmd('strlen', 2, RF, K1, s.strlen),
+  cmd('getrange', 4, R, K1, s.getrange),
+  cmd('setrange', 4, W, K1, s.setrange),
+  cmd('incr', 2, WF, K1, s.incr),
+  cmd('decr', 2, WF, K1, s.decr),
+  cmd('incrby', 3, WF, K1, s.incrby),
+  cmd('decrby', 3, WF, K1, s.decrby),
+  cmd('incrbyfloat', 3, WF, K1, s.incrbyfloat),
+  // keys
+  cmd('del', -2, D, KALL, k.del),
+  cmd('unlink', -2, DF, KALL, k.del),
+  cmd('exists', -2, RF, KALL, k.exists),
+  cmd('type', 2, RF, K1, k.type),
+  cmd('expire', -3, DF, K1, k.expire),
+  cmd('pexpire', -3, DF, K1, k.pexpire),
+  cmd('expireat', -3, DF, K1, k.expireat),
+  cmd('pexpireat', -3, DF, K1, k.pexpireat),
+  cmd('ttl', 2, RF, K1, k.ttl),
+  cmd('pttl', 2, RF, K1, k.pttl),
+  cmd('persist', 2, DF, K1, k.persist),
+  cmd('rename', 3, D, K12, k.rename),
+  cmd('renamenx', 3, DF, K12, k.renamenx),
+  cmd('keys', 2, R, K0, k.keys),
+  cmd('scan', -2, R, K0, k.scan),
+  cmd('randomkey', 1, R, K0, k.randomkey),
+  cmd('dbsize', 1, RF, K0, k.dbsize),
+  cmd('flushdb', -1, D, K0, k.flushdb),
+  cmd('flushall', -1, D, K0, k.flushall),
+  cmd('select', 2, RF, K0, k.select),
+  // hashes
+  cmd('hset', -4, WF, K1, h.hset),
+  cmd('hsetnx', 4, WF, K1, h.hsetnx),
+  cmd('hget', 3, RF, K1, h.hget),
+  cmd('hmget', -3, RF, K1, h.hmget),
+  cmd('hdel', -3, DF, K1, h.hdel),
+  cmd('hgetall', 2, R, K1, h.hgetall),
+  cmd('hkeys', 2, R, K1, h.hkeys),
+  cmd('hvals', 2, R, K1, h.hvals),
+  cmd('hlen', 2, RF, K1, h.hlen),
+  cmd('hexists', 3, RF, K1, h.hexists),
+  cmd('hincrby', 4, WF, K1, h.hincrby),
+  cmd('hincrbyfloat', 4, WF, K1, h.hincrbyfloat),
+  cmd('hscan', -3, R, K1, h.hscan),
+  // lists
+  cmd('lpush', -3, WF, K1, l.lpush),
+  cmd('rpush', -3, WF, K1, l.rpush),
+  cmd('lpop', -2, DF, K1, l.lpop),
+  cmd('rpop', -2, DF, K1, l.rpop),
+  cmd('lrange', 4, R, K1, l.lrange),
+  cmd('llen', 2, RF, K1, l.llen),
+  cmd('lindex', 3, R, K1, l.lindex),
+  cmd('lset', 4, W, K1, l.lset),
+  cmd('lrem', 4, D, K1, l.lrem),
+  cmd('ltrim', 4, D, K1, l.ltrim),
+  // sorted sets
+  cmd('zadd', -4, WF, K1, z.zadd),
+  cmd('zrem', -3, DF, K1, z.zrem),
+  cmd('zscore', 3, RF, K1, z.zscore),
+  cmd('zincrby', 4, WF, K1, z.zincrby),
+  cmd('zcard', 2, RF, K1, z.zcard),
+  cmd('zrank', 3, RF, K1, z.zrank),
+  cmd('zrevrank', 3, RF, K1, z.zrevrank),
+  cmd('zrange', -4, R, K1, z.zrange),
+  cmd('zrangebyscore', -4, R, K1, z.zrangebyscore),
+  cmd('zcount', 4, RF, K1, z.zcount),
+  cmd('zpopmin', -2, DF, K1, z.zpopmin),
+  cmd('zpopmax', -2, DF, K1, z.zpopmax),
+  // sets
+  cmd('sadd', -3, WF, K1, st.sadd),
+  cmd('srem', -3, DF, K1, st.srem),
+  cmd('smembers', 2, R, K1, st.smembers),
+  cmd('sismember', 3, RF, K1, st.sismember),
+  cmd('scard', 2, RF, K1, st.scard),
+  // users (replicated, admin only)
+  cmd('ksuser.set', 7, A, K0, u.ksuserSet),
+  cmd('ksuser.del', 2, A, K0, u.ksuserDel),
+  cmd('ksuser.get', 2, ['readonly', 'admin'], K0, u.ksuserGet),
+  cmd('ksuser.list', 1, ['readonly', 'admin'], K0, u.ksuserList),
+];
+
+/** Lookup by name in any letter case; both lower and upper case hit without allocation. */
+export const commandIndex: ReadonlyMap<string, StoreCommand> = new Map(
+  commandTable.flatMap((c) => [
+    [c.name, c],
+    [c.name.toUpperCase(), c],
+  ]),
+);
+
+export function findCommand(nameLatin1: string): StoreCommand | undefined {
+  return commandIndex.get(nameLatin1) ?? commandIndex.get(nameLatin1.toLowerCase());
+}
+
+/** redis's getKeysFromCommand for the table's simple key specs. */
+export function commandKeys(c: CommandSpec<unknown>, argv: readonly Buffer[]): Buffer[] {
+  if (c.firstKey === 0) return [];
+  const last = c.lastKey < 0 ? argv.length + c.lastKey : c.lastKey;
+  const out: Buffer[] = [];
+  for (let i = c.firstKey; i <= last && i < argv.length; i += c.keyStep) out.push(argv[i]!);
+  return out;
+}

@@ -1,0 +1,599 @@
+// The store state machine. `execute` runs a client command at the leader's time and
+// returns its reply plus the mutations to replicate (Redis-style effect replication);
+// `applyMutation` replays one on a follower, never consulting a clock or the rng.
+// Expiry is exact (every lookup checks the deadline); eviction samples with the seeded rng.
+
+import { decode, encode } from '@msgpack/msgpack';
+import { assert, type Rng } from '../../net/types';
+import { err, Errors, type Reply } from '../../net/reply';
+import { dbAllowed, noPermDb } from './acl';
+import { findCommand, type StoreCommand } from './commands';
+import type { Entry, EvictionPolicy, ExecResult, Mutation, Session, StoreOps, StoreOptions, UserRecord } from './types';
+import {
+  entryOverheadBytes,
+  hashSet,
+  newHash,
+  newList,
+  newSet,
+  newString,
+  newZSet,
+  listRecount,
+  setAdd,
+  valueBytesFromScratch,
+  valueLength,
+  zsetPut,
+  type Value,
+} from './values';
+
+export type { EvictionPolicy, ExecResult, Mutation, Session, StoreOptions } from './types';
+
+/** A read with no side effect returns this: no allocation on GET. */
+export const EMPTY_MUTATIONS: readonly Mutation[] = Object.freeze([]) as readonly Mutation[];
+
+export const databasesDefault = 16;
+export const databasesMax = 1024;
+/** Candidates sampled per database per eviction (redis's maxmemory-samples default). */
+export const evictionSamples = 5;
+/** Bound on evictions in one call; reaching it answers OOM rather than loop on. */
+export const evictionsPerCallMax = 100_000;
+/** Redis's LFU constants: initial counter, log factor, decay period (1 minute). */
+export const lfuInitCounter = 5;
+export const lfuLogFactor = 10;
+export const lfuDecayMs = 60_000;
+const lfuCounterMax = 255;
+/** Arguments echoed by the unknown-command error (redis: 128 characters). */
+const unknownArgsCharsMax = 128;
+
+const DEL = Buffer.from('DEL');
+
+class Db {
+  readonly map = new Map<string, Entry>();
+  /** Every key, for O(1) uniform sampling; entries hold their slot. */
+  readonly keys: string[] = [];
+  /** Keys with a deadline (volatile-* eviction and the active sweep). */
+  readonly vkeys: string[] = [];
+  sweepCursor = 0;
+}
+
+export class Store implements StoreOps {
+  readonly databases: number;
+  private readonly dbs: Db[];
+  private readonly userTable = new Map<string, UserRecord>();
+  private readonly maxmemoryBytes: number;
+  private readonly policy: EvictionPolicy;
+  private readonly rng: Rng;
+  private usedBytes = 0;
+  /** Node-local counters (INFO's expired_keys / evicted_keys); not part of the replicated state. */
+  readonly stats = { expiredKeys: 0, evictedKeys: 0 };
+  private sweepDbCursor = 0;
+
+  // Per-call state (one command at a time; the store is synchronous).
+  nowMs = 0;
+  currentDb = 0;
+  private db: Db;
+  private replaying = false;
+  private dirty = false;
+  private override: readonly (readonly Buffer[])[] | null = null;
+  private muts: Mutation[] | null = null;
+
+  constructor(opts: StoreOptions) {
+    const n = opts.databases ?? databasesDefault;
+    assert(Number.isInteger(n) && n >= 1 && n <= databasesMax, 'databases out of range');
+    assert(opts.maxmemoryBytes >= 0, 'maxmemoryBytes must be >= 0');
+    this.databases = n;
+    this.dbs = Array.from({ length: n }, () => new Db());
+    this.db = this.dbs[0]!;
+    this.maxmemoryBytes = opts.maxmemoryBytes;
+    this.policy = opts.policy;
+    this.rng = opts.rng;
+  }
+
+  // ---- Driver API ------------------------------------------------------------------
+
+  /** Leader/solo path: run one client command at local time nowMs. */
+  execute(argv: readonly Buffer[], nowMs: number, session: Session): ExecResult {
+    if (argv.length === 0) return { reply: err('ERR empty command'), mutations: EMPTY_MUTATIONS };
+    const c = findCommand(argv[0]!.toString('latin1'));
+    if (c === undefined) return { reply: unknownCommand(argv), mutations: EMPTY_MUTATIONS };
+    const refused = this.checkCall(c, argv, session);
+    if (refused !== null) return { reply: refused, mutations: EMPTY_MUTATIONS };
+    // Deadlines are whole milliseconds (they are logged as PXAT integers).
+    this.begin(Math.floor(nowMs), session.db, false);
+    let reply: Reply;
+    if (this.maxmemoryBytes > 0 && c.flags.includes('denyoom') && !this.evictUntilUnder()) {
+      reply = err(Errors.oom);
+    } else {
+      reply = c.handler(this, argv, session);
+      this.finish(argv);
+      if (this.maxmemoryBytes > 0 && c.flags.includes('write')) this.evictUntilUnder();
+    }
+    const muts = this.muts;
+    this.muts = null;
+    return { reply, mutations: muts ?? EMPTY_MUTATIONS };
+  }
+
+  /** Follower/replica/recovery path: apply one mutation; no clock, no rng; deterministic. */
+  applyMutation(m: Mutation): void {
+    assert(m.argv.length > 0, 'empty mutation');
+    const c = findCommand(m.argv[0]!.toString('latin1'));
+    assert(c !== undefined, `unknown mutation command ${m.argv[0]!.toString('latin1')}`);
+    assert(arityOk(c, m.argv.length), `bad mutation arity for ${c.name}`);
+    assert(c.flags.includes('write'), `mutation of a read command ${c.name}`);
+    assert(m.db >= 0 && m.db < this.databases, 'mutation db out of range');
+    this.begin(-Infinity, m.db, true);
+    c.handler(this, m.argv, { db: m.db, user: null });
+    this.replaying = false;
+    this.muts = null;
+  }
+
+  /** Bounded active expiry: examine at most maxKeys keys with deadlines, delete expired ones. */
+  sweepExpired(nowMsIn: number, maxKeys: number): readonly Mutation[] {
+    const nowMs = Math.floor(nowMsIn);
+    this.begin(nowMs, 0, false);
+    let examined = 0;
+    for (let visited = 0; visited < this.databases && examined < maxKeys; visited++) {
+      const dbIndex = this.sweepDbCursor;
+      const db = this.dbs[dbIndex]!;
+      while (examined < maxKeys && db.sweepCursor < db.vkeys.length) {
+        const k = db.vkeys[db.sweepCursor]!;
+        const e = db.map.get(k)!;
+        examined++;
+        if (e.expireAtMs <= nowMs) {
+          this.deleteLogged(db, dbIndex, e);
+          this.stats.expiredKeys += 1;
+        } else db.sweepCursor++;
+      }
+      if (db.sweepCursor >= db.vkeys.length) {
+        db.sweepCursor = 0;
+        this.sweepDbCursor = (this.sweepDbCursor + 1) % this.databases;
+      }
+    }
+    const muts = this.muts;
+    this.muts = null;
+    return muts ?? EMPTY_MUTATIONS;
+  }
+
+  usedMemoryBytes(): number {
+    return this.usedBytes;
+  }
+
+  dbSize(db: number): number {
+    return this.dbs[db]!.map.size;
+  }
+
+  /** A user record for the connection layer's AUTH (password check lives in net/password.ts). */
+  user(name: string): UserRecord | undefined {
+    return this.userTable.get(name);
+  }
+
+  // ---- Handler API (StoreOps) -------------------------------------------------------
+
+  lookup(k: string): Entry | undefined {
+    const e = this.db.map.get(k);
+    if (e === undefined) return undefined;
+    if (e.expireAtMs <= this.nowMs) {
+      this.deleteLogged(this.db, this.currentDb, e);
+      this.stats.expiredKeys += 1;
+      return undefined;
+    }
+    if (!this.replaying) this.touch(e);
+    return e;
+  }
+
+  peek(k: string): Entry | undefined {
+    return this.db.map.get(k);
+  }
+
+  create(k: string, v: Value, expireAtMs: number): Entry {
+    const db = this.db;
+    assert(!db.map.has(k), 'create of an existing key');
+    const e: Entry = {
+      key: k,
+      v,
+      expireAtMs: Infinity,
+      slot: db.keys.length,
+      vslot: -1,
+      chargedBytes: 0,
+      lruMs: this.replaying ? 0 : this.nowMs,
+      lfuCounter: lfuInitCounter,
+      lfuDecrMin: this.replaying ? 0 : Math.floor(this.nowMs / lfuDecayMs),
+    };
+    db.map.set(k, e);
+    db.keys.push(k);
+    this.charge(e);
+    if (expireAtMs !== Infinity) this.setExpire(e, expireAtMs);
+    this.dirty = true;
+    return e;
+  }
+
+  remove(k: string): boolean {
+    const e = this.lookup(k);
+    if (e === undefined) return false;
+    this.deleteEntry(this.db, e);
+    this.dirty = true;
+    return true;
+  }
+
+  wrote(e: Entry): void {
+    this.dirty = true;
+    if (valueLength(e.v) === 0) this.deleteEntry(this.db, e);
+    else this.charge(e);
+  }
+
+  setExpire(e: Entry, atMs: number): void {
+    const db = this.db;
+    this.dirty = true;
+    if (atMs === Infinity && e.vslot >= 0) {
+      swapRemove(db.vkeys, e.vslot, (moved, slot) => (db.map.get(moved)!.vslot = slot));
+      e.vslot = -1;
+    } else if (atMs !== Infinity && e.vslot < 0) {
+      e.vslot = db.vkeys.length;
+      db.vkeys.push(e.key);
+    }
+    e.expireAtMs = atMs;
+  }
+
+  propagate(argvs: readonly (readonly Buffer[])[]): void {
+    this.override = argvs;
+    this.dirty = true;
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  selectDb(db: number): void {
+    assert(db >= 0 && db < this.databases, 'select out of range');
+    this.currentDb = db;
+    this.db = this.dbs[db]!;
+  }
+
+  size(): number {
+    return this.db.keys.length;
+  }
+
+  keyAt(i: number): string {
+    return this.db.keys[i]!;
+  }
+
+  randomInt(n: number): number {
+    return this.rng.int(n);
+  }
+
+  flushDb(): void {
+    this.clearDb(this.currentDb);
+    this.dirty = true;
+  }
+
+  flushAll(): void {
+    for (let i = 0; i < this.databases; i++) this.clearDb(i);
+    this.dirty = true;
+  }
+
+  users(): Map<string, UserRecord> {
+    return this.userTable;
+  }
+
+  // ---- Internals --------------------------------------------------------------------
+
+  private checkCall(c: StoreCommand, argv: readonly Buffer[], session: Session): Reply | null {
+    if (!arityOk(c, argv.length)) return err(Errors.wrongArity(c.name));
+    if (session.user === null) return null;
+    const u = this.userTable.get(session.user);
+    if (u === undefined || !c.roles.includes(u.role)) return err(Errors.noPerm(c.name));
+    if (c.name !== 'select' && !dbAllowed(u, session.db)) return err(noPermDb(session.db));
+    return null;
+  }
+
+  private begin(nowMs: number, db: number, replaying: boolean): void {
+    this.nowMs = nowMs;
+    this.replaying = replaying;
+    this.dirty = false;
+    this.override = null;
+    this.muts = null;
+    this.selectDb(db);
+  }
+
+  /** Log the command's own effect: its rewrite if the handler gave one, else argv. */
+  private finish(argv: readonly Buffer[]): void {
+    if (this.override !== null) {
+      for (const a of this.override) this.pushMutation(this.currentDb, a);
+    } else if (this.dirty) {
+      this.pushMutation(this.currentDb, argv);
+    }
+  }
+
+  private pushMutation(db: number, argv: readonly Buffer[]): void {
+    if (this.replaying) return;
+    (this.muts ??= []).push({ db, argv });
+  }
+
+  private deleteLogged(db: Db, dbIndex: number, e: Entry): void {
+    this.deleteEntry(db, e);
+    this.pushMutation(dbIndex, [DEL, Buffer.from(e.key, 'latin1')]);
+  }
+
+  private deleteEntry(db: Db, e: Entry): void {
+    db.map.delete(e.key);
+    swapRemove(db.keys, e.slot, (moved, slot) => (db.map.get(moved)!.slot = slot));
+    if (e.vslot >= 0) swapRemove(db.vkeys, e.vslot, (moved, slot) => (db.map.get(moved)!.vslot = slot));
+    this.usedBytes -= e.chargedBytes;
+  }
+
+  private charge(e: Entry): void {
+    const bytes = entryOverheadBytes + e.key.length + e.v.bytes;
+    this.usedBytes += bytes - e.chargedBytes;
+    e.chargedBytes = bytes;
+  }
+
+  private clearDb(i: number): void {
+    const db = this.dbs[i]!;
+    for (const e of db.map.values()) this.usedBytes -= e.chargedBytes;
+    this.dbs[i] = new Db();
+    if (i === this.currentDb) this.db = this.dbs[i]!;
+  }
+
+  /** Update the LRU clock and, under LFU, redis's logarithmic counter (LFULogIncr). */
+  private touch(e: Entry): void {
+    e.lruMs = this.nowMs;
+    if (this.policy !== 'allkeys-lfu') return;
+    e.lfuCounter = this.lfuDecayed(e);
+    e.lfuDecrMin = Math.floor(this.nowMs / lfuDecayMs);
+    if (e.lfuCounter >= lfuCounterMax) return;
+    const base = Math.max(0, e.lfuCounter - lfuInitCounter);
+    if (this.rng.next() < 1 / (base * lfuLogFactor + 1)) e.lfuCounter++;
+  }
+
+  /** LFUDecrAndReturn: one point per elapsed decay period. */
+  private lfuDecayed(e: Entry): number {
+    const periods = Math.max(0, Math.floor(this.nowMs / lfuDecayMs) - e.lfuDecrMin);
+    return Math.max(0, e.lfuCounter - periods);
+  }
+
+  /** Evict per policy until used <= maxmemory. False: over the limit and nothing evictable. */
+  private evictUntilUnder(): boolean {
+    for (let n = 0; this.usedBytes > this.maxmemoryBytes; n++) {
+      if (this.policy === 'noeviction' || n >= evictionsPerCallMax) return false;
+      const victim = this.pickVictim();
+      if (victim === null) return false;
+      this.deleteLogged(this.dbs[victim.db]!, victim.db, victim.e);
+      this.stats.evictedKeys += 1;
+    }
+    return true;
+  }
+
+  /** Redis-style sampling: evictionSamples candidates from every non-empty db's pool. */
+  private pickVictim(): { db: number; e: Entry } | null {
+    const volatile = this.policy === 'volatile-lru' || this.policy === 'volatile-ttl';
+    let best: { db: number; e: Entry; score: number } | null = null;
+    const candidates: { db: number; e: Entry }[] = [];
+    for (let i = 0; i < this.databases; i++) {
+      const db = this.dbs[i]!;
+      const pool = volatile ? db.vkeys : db.keys;
+      if (pool.length === 0) continue;
+      for (let j = 0; j < evictionSamples; j++) {
+        const e = db.map.get(pool[this.rng.int(pool.length)]!)!;
+        candidates.push({ db: i, e });
+        const score = this.evictionScore(e);
+        if (best === null || score < best.score) best = { db: i, e, score };
+      }
+    }
+    if (this.policy === 'allkeys-random' && candidates.length > 0) {
+      return candidates[this.rng.int(candidates.length)]!;
+    }
+    return best;
+  }
+
+  /** Lower = evict first. */
+  private evictionScore(e: Entry): number {
+    switch (this.policy) {
+      case 'allkeys-lru':
+      case 'volatile-lru':
+        return e.lruMs;
+      case 'allkeys-lfu':
+        return this.lfuDecayed(e) * 1e15 + e.lruMs;
+      case 'volatile-ttl':
+        return e.expireAtMs;
+      case 'allkeys-random':
+      case 'noeviction':
+        return 0;
+      default:
+        return unreachablePolicy(this.policy);
+    }
+  }
+
+  // ---- Digest, snapshot, invariants -------------------------------------------------
+
+  /** Deterministic content hash (all dbs in key order, values, deadlines, users). */
+  digest(): string {
+    const h = new Fnv2x32();
+    for (let i = 0; i < this.databases; i++) {
+      const db = this.dbs[i]!;
+      if (db.map.size === 0) continue;
+      h.str(`db${i}:${db.map.size}`);
+      for (const e of db.map.values()) {
+        h.str(e.key);
+        h.str(String(e.expireAtMs));
+        hashValue(h, e.v);
+      }
+    }
+    for (const u of [...this.userTable.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      h.str(JSON.stringify(u));
+    }
+    return h.hex();
+  }
+
+  /** Full state as msgpack bytes, keys in map order (so KEYS order survives a restore). */
+  snapshot(): Uint8Array {
+    const dbs = this.dbs.map((db) =>
+      [...db.map.values()].map((e) => [latin1Bytes(e.key), e.expireAtMs === Infinity ? null : e.expireAtMs, ...encodeValue(e.v)]),
+    );
+    return encode({ version: 1, dbs, users: [...this.userTable.values()] });
+  }
+
+  static restore(bytes: Uint8Array, opts: StoreOptions): Store {
+    const snap = decode(bytes) as SnapshotShape;
+    assert(snap.version === 1, 'unknown snapshot version');
+    const s = new Store({ ...opts, databases: snap.dbs.length });
+    s.begin(-Infinity, 0, true);
+    snap.dbs.forEach((entries, i) => {
+      s.selectDb(i);
+      for (const [k, deadline, type, payload] of entries) {
+        s.create(bytesLatin1(k), decodeValue(type, payload), deadline ?? Infinity);
+      }
+    });
+    for (const u of snap.users) s.userTable.set(u.name, u);
+    s.begin(0, 0, false);
+    return s;
+  }
+
+  /** Check internal consistency (slots, byte accounting); for tests. Throws on a bug. */
+  invariants(): void {
+    let used = 0;
+    for (const db of this.dbs) {
+      assert(db.keys.length === db.map.size, 'keys array size');
+      db.keys.forEach((k, i) => assert(db.map.get(k)?.slot === i, `slot of ${k}`));
+      db.vkeys.forEach((k, i) => assert(db.map.get(k)?.vslot === i, `vslot of ${k}`));
+      for (const e of db.map.values()) {
+        assert(valueLength(e.v) > 0, `empty container at ${e.key}`);
+        assert((e.vslot >= 0) === (e.expireAtMs !== Infinity), `vslot/deadline of ${e.key}`);
+        assert(e.v.bytes === valueBytesFromScratch(e.v), `byte count of ${e.key}`);
+        assert(e.chargedBytes === entryOverheadBytes + e.key.length + e.v.bytes, `charge of ${e.key}`);
+        used += e.chargedBytes;
+      }
+    }
+    assert(used === this.usedBytes, `used ${this.usedBytes} != recomputed ${used}`);
+  }
+}
+
+function arityOk(c: StoreCommand, argc: number): boolean {
+  return c.arity >= 0 ? argc === c.arity : argc >= -c.arity;
+}
+
+function unknownCommand(argv: readonly Buffer[]): Reply {
+  const args: string[] = [];
+  let chars = 0;
+  for (let i = 1; i < argv.length && chars < unknownArgsCharsMax; i++) {
+    const a = argv[i]!.toString('latin1').slice(0, unknownArgsCharsMax - chars);
+    args.push(a);
+    chars += a.length + 3;
+  }
+  return err(Errors.unknownCommand(argv[0]!.toString('latin1').slice(0, unknownArgsCharsMax), args));
+}
+
+function swapRemove(arr: string[], i: number, moved: (k: string, slot: number) => void): void {
+  const last = arr.pop()!;
+  if (i < arr.length) {
+    arr[i] = last;
+    moved(last, i);
+  }
+}
+
+function unreachablePolicy(x: never): never {
+  throw new Error(`unreachable policy ${String(x)}`);
+}
+
+// ---- Serialization helpers ------------------------------------------------------------
+
+type Payload = Uint8Array | Uint8Array[] | [Uint8Array, number][];
+type SnapshotShape = {
+  version: number;
+  dbs: [Uint8Array, number | null, Value['type'], Payload][][];
+  users: UserRecord[];
+};
+
+const latin1Bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const bytesLatin1 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('latin1');
+const copyBuf = (u: Uint8Array): Buffer => Buffer.from(u);
+
+function encodeValue(v: Value): [Value['type'], Payload] {
+  switch (v.type) {
+    case 'string':
+      return ['string', v.b];
+    case 'hash':
+      return ['hash', [...v.m].flatMap(([f, x]) => [latin1Bytes(f), x])];
+    case 'list':
+      return ['list', v.a.toArray()];
+    case 'set':
+      return ['set', [...v.s].map(latin1Bytes)];
+    case 'zset':
+      return ['zset', [...v.scores].map(([m, sc]) => [latin1Bytes(m), sc] as [Uint8Array, number])];
+    default:
+      return unreachablePolicy(v as never);
+  }
+}
+
+function decodeValue(type: Value['type'], p: Payload): Value {
+  switch (type) {
+    case 'string':
+      return newString(copyBuf(p as Uint8Array));
+    case 'hash': {
+      const h = newHash();
+      const a = p as Uint8Array[];
+      for (let i = 0; i < a.length; i += 2) hashSet(h, bytesLatin1(a[i]!), copyBuf(a[i + 1]!));
+      return h;
+    }
+    case 'list': {
+      const l = newList();
+      l.a.replace((p as Uint8Array[]).map(copyBuf));
+      listRecount(l);
+      return l;
+    }
+    case 'set': {
+      const s = newSet();
+      for (const m of p as Uint8Array[]) setAdd(s, bytesLatin1(m));
+      return s;
+    }
+    case 'zset': {
+      const z = newZSet();
+      for (const [m, sc] of p as [Uint8Array, number][]) zsetPut(z, bytesLatin1(m), sc);
+      return z;
+    }
+    default:
+      return unreachablePolicy(type);
+  }
+}
+
+/** Two independent 32-bit FNV-1a lanes: a 64-bit content hash with no node:crypto. */
+class Fnv2x32 {
+  private a = 0x811c9dc5;
+  private b = 0x01000193 ^ 0x5bd1e995;
+  str(s: string): void {
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i) & 0xffff);
+    this.byte(0x1f);
+  }
+  buf(x: Uint8Array): void {
+    for (let i = 0; i < x.length; i++) this.byte(x[i]!);
+    this.byte(0x1e);
+  }
+  private byte(c: number): void {
+    this.a = Math.imul(this.a ^ c, 0x01000193);
+    this.b = Math.imul(this.b ^ c, 0x01000193) ^ (this.b >>> 15);
+  }
+  hex(): string {
+    return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
+function hashValue(h: Fnv2x32, v: Value): void {
+  h.str(v.type);
+  switch (v.type) {
+    case 'string':
+      h.buf(v.b);
+      return;
+    case 'hash':
+      for (const [f, x] of v.m) (h.str(f), h.buf(x));
+      return;
+    case 'list':
+      for (const x of v.a.toArray()) h.buf(x);
+      return;
+    case 'set':
+      for (const m of v.s) h.str(m);
+      return;
+    case 'zset':
+      for (const it of v.sorted) (h.str(it.member), h.str(String(it.score)));
+      return;
+    default:
+      unreachablePolicy(v as never);
+  }
+}

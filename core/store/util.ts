@@ -1,0 +1,62 @@
+// Small helpers shared by the command handlers.
+
+import { err, Errors, type Reply } from '../../net/reply';
+import type { Entry, StoreOps } from './types';
+import type { HashVal, ListVal, SetVal, StringVal, ValueType, ZSetVal } from './values';
+
+/** Largest string value (redis's proto-max-bulk-len default, 512 MiB). */
+export const stringBytesMax = 512 * 1024 * 1024;
+
+export const key = (b: Buffer): string => b.toString('latin1');
+export const keyBuf = (k: string): Buffer => Buffer.from(k, 'latin1');
+export const upper = (b: Buffer): string => b.toString('latin1').toUpperCase();
+
+export const E = {
+  wrongType: err(Errors.wrongType),
+  syntax: err(Errors.syntax),
+  notInteger: err(Errors.notInteger),
+  notFloat: err(Errors.notFloat),
+  overflow: err(Errors.overflow),
+  noSuchKey: err(Errors.noSuchKey),
+  stringTooLong: err('ERR string exceeds maximum allowed size (proto-max-bulk-len)'),
+  offsetRange: err('ERR offset is out of range'),
+  indexRange: err('ERR index out of range'),
+  mustBePositive: err('ERR value is out of range, must be positive'),
+  nanOrInf: err('ERR increment would produce NaN or Infinity'),
+  hashNotInteger: err('ERR hash value is not an integer'),
+  hashNotFloat: err('ERR hash value is not a float'),
+  invalidCursor: err('ERR invalid cursor'),
+  dbRange: err('ERR DB index is out of range'),
+  minMaxNotFloat: err('ERR min or max is not a float'),
+  minMaxNotLex: err('ERR min or max not valid string range item'),
+} as const;
+
+export const invalidExpire = (cmd: string): Reply => err(`ERR invalid expire time in '${cmd}' command`);
+
+/** A typed lookup's outcome: the entry, nothing, or the WRONGTYPE reply. */
+export type Typed<T> = { readonly e: Entry; readonly v: T } | undefined | 'wrongtype';
+
+interface ByType {
+  string: StringVal;
+  hash: HashVal;
+  list: ListVal;
+  set: SetVal;
+  zset: ZSetVal;
+}
+
+export function lookupTyped<K extends ValueType>(s: StoreOps, k: string, type: K): Typed<ByType[K]> {
+  const e = s.lookup(k);
+  if (e === undefined) return undefined;
+  if (e.v.type !== type) return 'wrongtype';
+  return { e, v: e.v as ByType[K] };
+}
+
+/** redis's normalisation of a [start, stop] index pair against a length; null = empty. */
+export function rangeIndices(start: number, stop: number, len: number): [number, number] | null {
+  let a = start < 0 ? len + start : start;
+  let b = stop < 0 ? len + stop : stop;
+  if (a < 0) a = 0;
+  if (a > b || a >= len) return null;
+  if (b >= len) b = len - 1;
+  return [a, b];
+}

@@ -1,0 +1,207 @@
+// Value containers and their memory estimate. Every container keeps `bytes`, an estimate
+// of its payload size, updated by the helpers below on every change, so a key's memory
+// cost is O(1) to read. The figures are estimates in the spirit of redis's
+// objectComputeSize, not exact allocator numbers:
+//   entry:  entryOverheadBytes + key bytes + payload
+//   string: value bytes
+//   hash:   per field hashFieldOverheadBytes + field bytes + value bytes
+//   list:   per element listElementOverheadBytes + element bytes
+//   set:    per member setMemberOverheadBytes + member bytes
+//   zset:   per member zsetMemberOverheadBytes + member bytes (score included)
+
+import { Deque } from './deque';
+
+export const entryOverheadBytes = 64;
+export const hashFieldOverheadBytes = 32;
+export const listElementOverheadBytes = 16;
+export const setMemberOverheadBytes = 24;
+export const zsetMemberOverheadBytes = 48;
+
+export interface StringVal {
+  readonly type: 'string';
+  b: Buffer;
+  bytes: number;
+}
+export interface HashVal {
+  readonly type: 'hash';
+  readonly m: Map<string, Buffer>;
+  bytes: number;
+}
+export interface ListVal {
+  readonly type: 'list';
+  readonly a: Deque;
+  bytes: number;
+}
+export interface SetVal {
+  readonly type: 'set';
+  readonly s: Set<string>;
+  bytes: number;
+}
+/** A member with its score; `sorted` is ordered by (score, member bytes). */
+export interface ZItem {
+  readonly member: string;
+  readonly score: number;
+}
+export interface ZSetVal {
+  readonly type: 'zset';
+  readonly scores: Map<string, number>;
+  readonly sorted: ZItem[];
+  bytes: number;
+}
+
+export type Value = StringVal | HashVal | ListVal | SetVal | ZSetVal;
+export type ValueType = Value['type'];
+
+/** What TYPE answers per container. */
+export const typeName = {
+  string: 'string',
+  hash: 'hash',
+  list: 'list',
+  set: 'set',
+  zset: 'zset',
+} as const satisfies Record<ValueType, string>;
+
+export const newString = (b: Buffer): StringVal => ({ type: 'string', b, bytes: b.length });
+export const newHash = (): HashVal => ({ type: 'hash', m: new Map(), bytes: 0 });
+export const newList = (): ListVal => ({ type: 'list', a: new Deque(), bytes: 0 });
+export const newSet = (): SetVal => ({ type: 'set', s: new Set(), bytes: 0 });
+export const newZSet = (): ZSetVal => ({ type: 'zset', scores: new Map(), sorted: [], bytes: 0 });
+
+export function setString(v: StringVal, b: Buffer): void {
+  v.b = b;
+  v.bytes = b.length;
+}
+
+/** Returns true when the field is new. */
+export function hashSet(h: HashVal, field: string, value: Buffer): boolean {
+  const old = h.m.get(field);
+  if (old === undefined) {
+    h.bytes += hashFieldOverheadBytes + field.length + value.length;
+  } else {
+    h.bytes += value.length - old.length;
+  }
+  h.m.set(field, value);
+  return old === undefined;
+}
+
+export function hashDel(h: HashVal, field: string): boolean {
+  const old = h.m.get(field);
+  if (old === undefined) return false;
+  h.m.delete(field);
+  h.bytes -= hashFieldOverheadBytes + field.length + old.length;
+  return true;
+}
+
+export const listElementBytes = (b: Buffer): number => listElementOverheadBytes + b.length;
+
+export function listRecount(l: ListVal): void {
+  let bytes = 0;
+  for (const e of l.a.toArray()) bytes += listElementBytes(e);
+  l.bytes = bytes;
+}
+
+export function setAdd(s: SetVal, member: string): boolean {
+  if (s.s.has(member)) return false;
+  s.s.add(member);
+  s.bytes += setMemberOverheadBytes + member.length;
+  return true;
+}
+
+export function setRem(s: SetVal, member: string): boolean {
+  if (!s.s.delete(member)) return false;
+  s.bytes -= setMemberOverheadBytes + member.length;
+  return true;
+}
+
+/** Redis orders equal scores by member bytes (memcmp); latin1 strings compare the same. */
+export function zcmp(aScore: number, aMember: string, bScore: number, bMember: string): number {
+  if (aScore !== bScore) return aScore < bScore ? -1 : 1;
+  return aMember < bMember ? -1 : aMember > bMember ? 1 : 0;
+}
+
+/** Index of the first item not less than (score, member). */
+export function zLowerBound(z: ZSetVal, score: number, member: string): number {
+  let lo = 0;
+  let hi = z.sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const it = z.sorted[mid]!;
+    if (zcmp(it.score, it.member, score, member) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Insert or re-score a member. O(n) splice: a skip list is future work. */
+export function zsetPut(z: ZSetVal, member: string, score: number): void {
+  const old = z.scores.get(member);
+  if (old !== undefined) {
+    if (old === score) return;
+    z.sorted.splice(zLowerBound(z, old, member), 1);
+  } else {
+    z.bytes += zsetMemberOverheadBytes + member.length;
+  }
+  z.scores.set(member, score);
+  z.sorted.splice(zLowerBound(z, score, member), 0, { member, score });
+}
+
+export function zsetDel(z: ZSetVal, member: string): boolean {
+  const old = z.scores.get(member);
+  if (old === undefined) return false;
+  z.sorted.splice(zLowerBound(z, old, member), 1);
+  z.scores.delete(member);
+  z.bytes -= zsetMemberOverheadBytes + member.length;
+  return true;
+}
+
+/** Number of elements: an emptied container is deleted with its key, as in Redis. */
+export function valueLength(v: Value): number {
+  switch (v.type) {
+    case 'string':
+      return 1;
+    case 'hash':
+      return v.m.size;
+    case 'list':
+      return v.a.length;
+    case 'set':
+      return v.s.size;
+    case 'zset':
+      return v.scores.size;
+    default:
+      return unreachableValue(v);
+  }
+}
+
+/** Recompute a payload estimate from scratch (used by invariant checks). */
+export function valueBytesFromScratch(v: Value): number {
+  switch (v.type) {
+    case 'string':
+      return v.b.length;
+    case 'hash': {
+      let n = 0;
+      for (const [f, x] of v.m) n += hashFieldOverheadBytes + f.length + x.length;
+      return n;
+    }
+    case 'list': {
+      let n = 0;
+      for (const e of v.a.toArray()) n += listElementBytes(e);
+      return n;
+    }
+    case 'set': {
+      let n = 0;
+      for (const m of v.s) n += setMemberOverheadBytes + m.length;
+      return n;
+    }
+    case 'zset': {
+      let n = 0;
+      for (const m of v.scores.keys()) n += zsetMemberOverheadBytes + m.length;
+      return n;
+    }
+    default:
+      return unreachableValue(v);
+  }
+}
+
+function unreachableValue(x: never): never {
+  throw new Error(`unreachable value: ${JSON.stringify(x)}`);
+}

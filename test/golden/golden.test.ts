@@ -1,0 +1,37 @@
+// Replays every test/golden/*.txt against Store and compares redis-cli's rendering of our
+// replies with what the real redis-server answered (scripts/golden-from-redis.ts).
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Store, type Session } from '../../core/store';
+import { renderReply } from '../../net/render';
+import { parseGolden, splitArgs } from './format';
+import { seededRng } from '../store/rng';
+
+const dir = import.meta.dirname;
+/** A fixed clock: golden files avoid output that depends on the time of the run. */
+const nowMs = 1_700_000_000_000;
+
+describe('golden replies match redis-server', () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.txt'));
+  it('has golden files', () => {
+    expect(files.length).toBeGreaterThanOrEqual(7);
+  });
+  for (const f of files) {
+    it(f, () => {
+      const store = new Store({ maxmemoryBytes: 0, policy: 'noeviction', rng: seededRng(1) });
+      const session: Session = { db: 0, user: null };
+      const mismatches: string[] = [];
+      const cases = parseGolden(readFileSync(join(dir, f), 'utf8'));
+      expect(cases.length).toBeGreaterThan(10);
+      for (const c of cases) {
+        const got = renderReply(store.execute(splitArgs(c.request), nowMs, session).reply);
+        const want = c.expected.join('\n');
+        if (got !== want) mismatches.push(`${f}:${c.line} > ${c.request}\n  want: ${want}\n  got:  ${got}`);
+        store.invariants();
+      }
+      expect(mismatches.join('\n')).toBe('');
+    });
+  }
+});
