@@ -1,0 +1,61 @@
+// The store as the keeper's materializer: WAL payloads are msgpack batches of store
+// mutations, applied with Store.applyMutation (the deterministic follower path); snapshots
+// are Store.snapshot() bytes. The batch encoding is defined here so the Core leader (which
+// writes payloads) and the keeper (which reads them) share one codec.
+
+import { decode, encode } from '@msgpack/msgpack';
+import { Store, type Mutation, type StoreOptions } from '../store';
+import type { SnapshotMaterializer } from './keeper';
+import { assert } from '../../net/types';
+
+/** Most mutations in one WAL payload (one replicated entry). */
+export const batchMutationsMax = 4096;
+
+/** `[[db, [arg, ...]], ...]` with args as binary. */
+export function encodeMutationBatch(ms: readonly Mutation[]): Uint8Array {
+  assert(ms.length <= batchMutationsMax, `mutation batch of ${ms.length} above batchMutationsMax`);
+  return encode(ms.map((m) => [m.db, m.argv.map((a) => new Uint8Array(a.buffer, a.byteOffset, a.length))]));
+}
+
+export type BatchDecode = { readonly ok: true; readonly mutations: Mutation[] } | { readonly ok: false; readonly reason: string };
+
+export function decodeMutationBatch(bytes: Uint8Array): BatchDecode {
+  let raw: unknown;
+  try {
+    raw = decode(bytes);
+  } catch (e) {
+    return { ok: false, reason: `not msgpack: ${(e as Error).message}` };
+  }
+  if (!Array.isArray(raw) || raw.length > batchMutationsMax) return { ok: false, reason: 'not a mutation batch' };
+  const out: Mutation[] = [];
+  for (const item of raw) {
+    if (!Array.isArray(item) || item.length !== 2) return { ok: false, reason: 'bad mutation shape' };
+    const [db, argv] = item as [unknown, unknown];
+    if (typeof db !== 'number' || !Array.isArray(argv) || argv.length === 0) return { ok: false, reason: 'bad mutation fields' };
+    if (!argv.every((a) => a instanceof Uint8Array)) return { ok: false, reason: 'mutation argument not binary' };
+    out.push({ db, argv: argv.map((a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length)) });
+  }
+  return { ok: true, mutations: out };
+}
+
+export class StoreMaterializer implements SnapshotMaterializer {
+  store: Store;
+  constructor(private readonly opts: StoreOptions) {
+    this.store = new Store(opts);
+  }
+  reset(): void {
+    this.store = new Store(this.opts);
+  }
+  apply(payload: Uint8Array): void {
+    const d = decodeMutationBatch(payload);
+    // The payload passed its CRC and was written by our own encoder: a bad one is a bug.
+    assert(d.ok, `undecodable WAL payload: ${d.ok ? '' : d.reason}`);
+    for (const m of d.mutations) this.store.applyMutation(m);
+  }
+  snapshot(): Uint8Array {
+    return this.store.snapshot();
+  }
+  restore(bytes: Uint8Array): void {
+    this.store = Store.restore(bytes, this.opts);
+  }
+}
