@@ -1,6 +1,7 @@
 // The named scenarios `keepsake scenarios` lists and `keepsake sim` runs.
 
 import type { Scenario } from '../sim/scenario';
+import { kvScenarios } from './keepsake';
 import { registerScenario, smoke, smokeConfig } from './smoke';
 
 /** Planted-bug builds: they must FAIL; they prove the checkers and the shrinker work. */
@@ -15,7 +16,7 @@ export const plantedBugScenarios: Scenario[] = [
   }) as Scenario,
 ];
 
-export const scenarios: Scenario[] = [smoke as Scenario];
+export const scenarios: Scenario[] = [smoke as Scenario, ...kvScenarios];
 
 const all = new Map<string, Scenario>([...scenarios, ...plantedBugScenarios].map((s) => [s.name, s]));
 

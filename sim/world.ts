@@ -48,7 +48,12 @@ export interface WorldOptions<M> {
 }
 
 type WorldEvent<M> =
-  | { readonly kind: 'deliver'; readonly from: NodeId; readonly to: NodeId; readonly msg: M; readonly msgId: number }
+  /**
+   * Incarnations at send time: links behave like connections, so a message never reaches a
+   * later incarnation of its destination, nor arrives after its sender restarted (a restart
+   * resets the connection).
+   */
+  | { readonly kind: 'deliver'; readonly from: NodeId; readonly to: NodeId; readonly msg: M; readonly msgId: number; readonly fromInc: number; readonly toInc: number }
   | { readonly kind: 'timer'; readonly node: NodeId; readonly incarnation: number; readonly name: string; readonly gen: number }
   | { readonly kind: 'diskDone'; readonly node: NodeId; readonly incarnation: number; readonly req: number; readonly op: DiskOp }
   | { readonly kind: 'call'; readonly label: string; readonly fn: () => void };
@@ -112,7 +117,7 @@ export class World<M> {
     this.queue.push(Math.round(atMs * 1000) / 1000, ev);
   }
   private readonly slots = new Map<NodeId, NodeSlot<M>>();
-  private readonly held = new Map<string, { from: NodeId; to: NodeId; msg: M; msgId: number }[]>();
+  private readonly held = new Map<string, { from: NodeId; to: NodeId; msg: M; msgId: number; fromInc: number; toInc: number }[]>();
   private readonly observers: WorldObserver<M>[] = [];
   private readonly describeMsg: (msg: M) => string;
   private readonly diskLatency: DiskLatencyConfig;
@@ -120,6 +125,7 @@ export class World<M> {
   private readonly eventsMax: number;
   private readonly codec: FrameCodec<M & { readonly type: string }> | null;
   private msgSeq = 0;
+  private timerSeq = 0;
   private diskReqSeq = 0;
   private started = false;
 
@@ -157,7 +163,10 @@ export class World<M> {
   start(): void {
     assert(!this.started, 'world already started');
     this.started = true;
-    for (const slot of this.slots.values()) this.boot(slot);
+    // Every node comes up at time 0 before any of them runs: a message one sends while booting
+    // reaches the others' first incarnation.
+    for (const slot of this.slots.values()) this.prepare(slot);
+    for (const slot of this.slots.values()) this.input(slot, { type: 'start' });
   }
 
   /** Run events up to and including `untilMs`; returns the number of events run. */
@@ -216,6 +225,7 @@ export class World<M> {
         const slot = this.slot(ev.to);
         if (slot.paused) return void slot.backlog.push(ev);
         if (!slot.machine) return this.dropped(ev.from, ev.to, ev.msgId, 'node down');
+        if (slot.incarnation !== ev.toInc || this.slot(ev.from).incarnation !== ev.fromInc) return this.dropped(ev.from, ev.to, ev.msgId, 'connection reset');
         if (!this.net.canDeliver(ev.from, ev.to)) return this.dropped(ev.from, ev.to, ev.msgId, 'partition');
         this.stats.messagesDelivered += 1;
         this.trace.add(this.now, 'recv', ev.to, `#${ev.msgId} from ${ev.from}`);
@@ -257,6 +267,11 @@ export class World<M> {
   }
 
   private boot(slot: NodeSlot<M>): void {
+    this.prepare(slot);
+    this.input(slot, { type: 'start' });
+  }
+
+  private prepare(slot: NodeSlot<M>): void {
     slot.incarnation += 1;
     slot.timerGen = new Map();
     slot.backlog = [];
@@ -267,7 +282,6 @@ export class World<M> {
       incarnation: slot.incarnation,
     });
     this.trace.add(this.now, 'boot', slot.id, `incarnation ${slot.incarnation}`);
-    this.input(slot, { type: 'start' });
   }
 
   private input(slot: NodeSlot<M>, input: Input<M>): void {
@@ -283,7 +297,8 @@ export class World<M> {
       case 'send':
         return this.send(slot.id, e.to, e.msg);
       case 'timer': {
-        const gen = (slot.timerGen.get(e.name) ?? 0) + 1;
+        // A world-wide generation: a cancelled-then-rearmed timer must not match the old event.
+        const gen = ++this.timerSeq;
         slot.timerGen.set(e.name, gen);
         // A drifting clock runs its timers fast or slow.
         const delay = Math.max(0, e.afterMs) / (1 + slot.clockDriftPpm / 1e6);
@@ -331,7 +346,7 @@ export class World<M> {
         this.trace.add(this.now, 'hold', from, `#${msgId} to ${to} ${this.describeMsg(msg)}`);
         const key = `${from}>${to}`;
         const q = this.held.get(key) ?? [];
-        q.push({ from, to, msg, msgId });
+        q.push({ from, to, msg, msgId, fromInc: this.slot(from).incarnation, toInc: this.slot(to).incarnation });
         this.held.set(key, q);
         return;
       }
@@ -339,7 +354,9 @@ export class World<M> {
         const delays = verdict.delaysMs.length === 1 ? String(verdict.delaysMs[0]) : verdict.delaysMs.join('+');
         this.trace.add(this.now, 'send', from, `#${msgId} to ${to} +${delays} ${this.describeMsg(msg)}`);
         if (verdict.delaysMs.length > 1) this.stats.messagesDuplicated += verdict.delaysMs.length - 1;
-        for (const d of verdict.delaysMs) this.schedule(this.now + d, { kind: 'deliver', from, to, msg, msgId });
+        const fromInc = this.slot(from).incarnation;
+        const toInc = this.slot(to).incarnation;
+        for (const d of verdict.delaysMs) this.schedule(this.now + d, { kind: 'deliver', from, to, msg, msgId, fromInc, toInc });
         return;
       }
       default:
@@ -515,7 +532,7 @@ export class World<M> {
     const key = `${from}>${to}`;
     const q = this.held.get(key) ?? [];
     this.held.delete(key);
-    for (const h of q) this.schedule(this.now + this.net.latency(), { kind: 'deliver', from: h.from, to: h.to, msg: h.msg, msgId: h.msgId });
+    for (const h of q) this.schedule(this.now + this.net.latency(), { kind: 'deliver', ...h });
   }
 
   heldCount(from: NodeId, to: NodeId): number {

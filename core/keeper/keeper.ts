@@ -291,6 +291,10 @@ export class Keeper implements Machine<KeeperMsg> {
       case 'k.append':
         return this.onAppend(from, msg);
       case 'k.query':
+        // While recovering, the durable offset and term are not known yet: an answer now would
+        // tell a recovering Core "nothing is durable" and let it take a term the log already
+        // has. Stay silent; the Core asks again.
+        if (this.phase === 'recovering') return this.note(`k.query from ${from} ignored while recovering`);
         return this.send(from, {
           type: 'k.state',
           term: this.fenceTerm,
@@ -305,6 +309,8 @@ export class Keeper implements Machine<KeeperMsg> {
         return this.onPeerEntries(from, msg.entries, msg.durableOffset);
       case 'k.snapshot':
         return this.onPeerSnapshot(msg.offset, msg.term, msg.data);
+      case 'k.compact':
+        return this.maybeCompact(true);
       case 'k.appendOk':
       case 'k.appendReject':
       case 'k.state':
@@ -620,11 +626,12 @@ export class Keeper implements Machine<KeeperMsg> {
 
   // ---- compaction -----------------------------------------------------------------------
 
-  private maybeCompact(): void {
+  /** Write a snapshot when the schedule says so (or now, when `force`d by an operator's SAVE). */
+  private maybeCompact(force = false): void {
     if (this.phase !== 'serving' || this.compacting || this.installing) return;
     const records = this.durableOffset - this.snapshotOffset;
-    if (records === 0 || this.durableOffset <= this.compactFailedAt) return;
-    if (records < this.cfg.snapshotEveryRecords && this.bytesSinceSnapshot < this.cfg.snapshotEveryBytes) return;
+    if (records === 0 || (!force && this.durableOffset <= this.compactFailedAt)) return;
+    if (!force && records < this.cfg.snapshotEveryRecords && this.bytesSinceSnapshot < this.cfg.snapshotEveryBytes) return;
     const offset = this.durableOffset;
     const term = this.termAt(offset)!;
     const data = this.sm.snapshot();

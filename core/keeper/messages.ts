@@ -49,7 +49,9 @@ export type KeeperMsg =
   /** Ask for the records from `fromOffset` (or the snapshot, if they were compacted away). */
   | { readonly type: 'k.fetch'; readonly fromOffset: number; readonly maxBytes: number }
   | { readonly type: 'k.snapshot'; readonly offset: number; readonly term: number; readonly data: Uint8Array }
-  | { readonly type: 'k.entries'; readonly entries: readonly KeeperEntry[]; readonly durableOffset: number };
+  | { readonly type: 'k.entries'; readonly entries: readonly KeeperEntry[]; readonly durableOffset: number }
+  /** Operator request (SAVE/BGSAVE): write a snapshot at the durable offset now, whatever the schedule. */
+  | { readonly type: 'k.compact' };
 
 /** Which messages a keeper answers (requests) and which it receives as answers. */
 export const keeperMsgIsRequest = {
@@ -61,4 +63,5 @@ export const keeperMsgIsRequest = {
   'k.fetch': true,
   'k.snapshot': false,
   'k.entries': false,
+  'k.compact': true,
 } as const satisfies Record<KeeperMsg['type'], boolean>;

@@ -9,7 +9,7 @@ import type { SnapshotMaterializer } from './keeper';
 import { assert } from '../../net/types';
 
 /** Most mutations in one WAL payload (one replicated entry). */
-export const batchMutationsMax = 4096;
+export const batchMutationsMax = 200_000; // one command: up to evictionsPerCallMax DELs plus its own
 
 /** `[[db, [arg, ...]], ...]` with args as binary. */
 export function encodeMutationBatch(ms: readonly Mutation[]): Uint8Array {

@@ -277,3 +277,22 @@ describe('messages through the wire format', () => {
     expect(w.trace.lines!.some((l) => l.k === 'wire' && l.d.includes('frameBytesMax'))).toBe(true);
   });
 });
+
+describe('timer generations', () => {
+  it('a timer cancelled and re-armed does not fire at the old deadline', () => {
+    const fired: number[] = [];
+    class T implements Machine<Msg> {
+      step(input: Input<Msg>, nowMs: number): Effect<Msg>[] {
+        if (input.type === 'start') return [{ type: 'timer', name: 'd', afterMs: 10 }];
+        if (input.type === 'message') return [{ type: 'cancelTimer', name: 'd' }, { type: 'timer', name: 'd', afterMs: 100 }];
+        if (input.type === 'timeout') fired.push(nowMs);
+        return [];
+      }
+    }
+    const w = new World<Msg>({ seed: 1, network: { latencyMinMs: 1, latencyJitterMeanMs: 0 }, nodes: [{ id: A, factory: () => new T() }, { id: B, factory: () => new Echo({ id: B } as MachineEnv) }] });
+    w.start();
+    (w as unknown as { send(f: typeof A, t: typeof A, m: Msg): void }).send(B, A, { type: 'ping', n: 1 });
+    w.runUntil(500);
+    expect(fired).toEqual([101]);
+  });
+});

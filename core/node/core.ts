@@ -1,0 +1,595 @@
+// The Core: the hot store in memory, never touching disk. Every write becomes one log entry
+// (the store's mutations for that command, msgpack-encoded) shipped to the Keepers; a client
+// hears OK when the entry is durable at the client's acknowledgement level.
+//
+// Lifecycle:
+//   recovering: ask every Keeper for its durable state; once all answered (or a read quorum
+//     after `recoveryWaitAllMs`), load the newest snapshot and replay the entries from the
+//     Keeper with the highest durable offset; then take a new term (one above any term any
+//     Keeper has seen) and establish it on a write quorum of Keepers (an empty append), which
+//     fences every older incarnation: Keepers refuse appends from lower terms.
+//   serving: execute commands, append, acknowledge by level, sweep expired keys.
+//   fenced: a Keeper reported a higher term: some newer leader exists; stop serving and
+//     recover again (in solo mode this only happens if an old incarnation lingers).
+//
+// Why this is safe without a disk (docs/durability.md has the long form): a write is
+// acknowledged at `quorum` only when a majority of Keepers fsynced it; recovery reads a
+// quorum (read quorum + write quorum > Keepers) and takes the highest durable offset, so it
+// sees every quorum-acknowledged write; Keepers fence by term, so a stale Core can never
+// make anything durable after a newer one has established its term.
+
+import { err, type Reply } from '../../net/reply';
+import { assert, unreachable, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../../net/types';
+import type { KeeperEntry, KeeperMsg } from '../keeper/messages';
+import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
+import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
+import { recordPayloadBytesMax } from '../wal/record';
+import { findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
+import { CoreErrors, type AckLevel, type ClientMsg, type NodeMsg } from './protocol';
+
+export interface CoreConfig {
+  readonly keepers: readonly NodeId[];
+  readonly maxmemoryBytes: number;
+  readonly policy: EvictionPolicy;
+  /** Resend unacknowledged entries to a Keeper after this long without progress. */
+  readonly appendRetryMs: number;
+  /** During recovery: wait this long for every Keeper before settling for a read quorum. */
+  readonly recoveryWaitAllMs: number;
+  readonly sweepIntervalMs: number;
+  readonly sweepKeysMax: number;
+  /** Entries kept for retransmission / writes awaiting durability before new writes are refused. */
+  readonly pendingEntriesMax: number;
+  /** Client requests waiting for durability before new requests are refused. */
+  readonly waitersMax: number;
+  /** Clients whose last request id is remembered for duplicate suppression (oldest forgotten first). */
+  readonly clientsTrackedMax: number;
+}
+
+export const coreConfigDefaults: Omit<CoreConfig, 'keepers'> = {
+  maxmemoryBytes: 0,
+  policy: 'noeviction',
+  appendRetryMs: 100,
+  recoveryWaitAllMs: 300,
+  sweepIntervalMs: 100,
+  sweepKeysMax: 20,
+  pendingEntriesMax: 100_000,
+  waitersMax: 100_000,
+  clientsTrackedMax: 100_000,
+};
+
+type Phase = 'recovering' | 'establishing' | 'serving' | 'fenced';
+
+interface KeeperView {
+  /** Highest offset this Keeper reported durable (from k.appendOk / k.state). */
+  durable: number;
+  /** Highest offset sent and not yet known durable; resend from durable+1 on retry. */
+  sentUpTo: number;
+  /** Whether its last answer was a refusal for lack of space or a disk error. */
+  refusing: 'diskFull' | 'diskError' | null;
+  /** Last time it made progress (local clock), for retries. */
+  progressAtMs: number;
+  /** Whether it acknowledged our term (establishing phase). */
+  acceptedTerm: boolean;
+  /** Recovery: its answer to k.query. */
+  state: Extract<KeeperMsg, { type: 'k.state' }> | null;
+}
+
+interface Waiter {
+  readonly to: NodeId;
+  readonly req: number;
+  readonly reply: Reply;
+  /** Everything up to this offset must be durable at `ack` before the reply goes out. */
+  readonly offset: number;
+  readonly ack: AckLevel;
+}
+
+export interface CoreStats {
+  commands: number;
+  writes: number;
+  entriesAppended: number;
+  refusedWrites: number;
+  recoveries: number;
+  recoveredEntries: number;
+  recoveredFromSnapshot: number;
+}
+
+/** A write's arguments must fit one WAL record with room for the mutations it may add (evictions). */
+export const requestBytesMax = recordPayloadBytesMax - 256 * 1024;
+
+function argvBytes(argv: readonly Buffer[]): number {
+  let n = 0;
+  for (const a of argv) n += a.length + 8;
+  return n;
+}
+
+const isWrite = (name: Buffer): boolean => findCommand(name.toString('latin1'))?.flags.includes('write') ?? false;
+
+export class Core implements Machine<NodeMsg> {
+  private phase: Phase = 'recovering';
+  private store: Store;
+  private term = 0;
+  /** Offset of the last entry applied to the store (the log's tail). */
+  private tail = 0;
+  private tailTerm = 0;
+  /** Entries not yet durable on every Keeper, in offset order: pending[0].offset = firstPending. */
+  private pending: KeeperEntry[] = [];
+  /** Term of the entry just before pending[0] (or the recovered tail's term). */
+  private retainedBaseTerm = 0;
+  private waiters: Waiter[] = [];
+  private readonly keepers = new Map<NodeId, KeeperView>();
+  private recoverySource: NodeId | null = null;
+  /**
+   * Highest request id executed per client. Request ids of one client only grow (one per
+   * connection in the real server; sequential simulated clients), so a request at or below it
+   * is a duplicate (a network retransmission) and must not run twice: an INCR executed twice is
+   * a lost-update bug (Raft thesis §6.3 keeps client sessions for the same reason).
+   */
+  private readonly lastReq = new Map<NodeId, number>();
+  private recoveryTarget = 0;
+  readonly stats: CoreStats = { commands: 0, writes: 0, entriesAppended: 0, refusedWrites: 0, recoveries: 0, recoveredEntries: 0, recoveredFromSnapshot: 0 };
+
+  constructor(
+    private readonly env: MachineEnv,
+    private readonly cfg: CoreConfig,
+  ) {
+    assert(cfg.keepers.length >= 1, 'a Core needs at least one Keeper');
+    this.store = this.freshStore();
+    for (const k of cfg.keepers) this.keepers.set(k, emptyView());
+  }
+
+  // ---- Inputs ----------------------------------------------------------------------
+
+  step(input: Input<NodeMsg>, nowMs: number): Effect<NodeMsg>[] {
+    switch (input.type) {
+      case 'start':
+        return this.beginRecovery(nowMs);
+      case 'message':
+        return this.onMessage(input.from, input.msg, nowMs);
+      case 'timeout':
+        return this.onTimeout(input.name, nowMs);
+      case 'disk':
+        assert(false, 'a Core never touches disk');
+        return [];
+      default:
+        return unreachable(input, 'input');
+    }
+  }
+
+  private onMessage(from: NodeId, msg: NodeMsg, nowMs: number): Effect<NodeMsg>[] {
+    switch (msg.type) {
+      case 'c.req':
+        return this.onClientRequest(from, msg, nowMs);
+      case 'k.state':
+        return this.onKeeperState(from, msg, nowMs);
+      case 'k.snapshot':
+      case 'k.entries':
+        return this.onRecoveryData(from, msg, nowMs);
+      case 'k.appendOk':
+        return this.onAppendOk(from, msg.term, msg.durableOffset, nowMs);
+      case 'k.appendReject':
+        return this.onAppendReject(from, msg, nowMs);
+      case 'c.reply':
+      case 'k.append':
+      case 'k.query':
+      case 'k.fetch':
+      case 'k.compact':
+        return [{ type: 'note', text: `core ignores ${msg.type} from ${from}` }];
+      default:
+        return unreachable(msg, 'message');
+    }
+  }
+
+  private onTimeout(name: string, nowMs: number): Effect<NodeMsg>[] {
+    switch (name) {
+      case 'recovery':
+        return this.recoveryTick(nowMs);
+      case 'pump':
+        return [...this.pump(nowMs, true), { type: 'timer', name: 'pump', afterMs: this.cfg.appendRetryMs }];
+      case 'sweep':
+        return [...this.sweep(nowMs), { type: 'timer', name: 'sweep', afterMs: this.cfg.sweepIntervalMs }];
+      case 'restart-recovery':
+        return this.beginRecovery(nowMs);
+      default:
+        return [{ type: 'note', text: `core: unknown timer ${name}` }];
+    }
+  }
+
+  // ---- Recovery --------------------------------------------------------------------
+
+  private beginRecovery(nowMs: number): Effect<NodeMsg>[] {
+    this.phase = 'recovering';
+    this.stats.recoveries += 1;
+    this.store = this.freshStore();
+    this.tail = 0;
+    this.tailTerm = 0;
+    this.pending = [];
+    this.retainedBaseTerm = 0;
+    this.waiters = [];
+    this.recoverySource = null;
+    this.recoveryTarget = 0;
+    for (const k of this.cfg.keepers) this.keepers.set(k, { ...emptyView(), progressAtMs: nowMs });
+    return [
+      ...this.cfg.keepers.map((k): Effect<NodeMsg> => ({ type: 'send', to: k, msg: { type: 'k.query' } })),
+      { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs },
+      { type: 'note', text: `core ${this.env.id} recovering from ${this.cfg.keepers.length} keeper(s)` },
+    ];
+  }
+
+  private onKeeperState(from: NodeId, msg: Extract<KeeperMsg, { type: 'k.state' }>, nowMs: number): Effect<NodeMsg>[] {
+    const view = this.keepers.get(from);
+    if (!view) return [];
+    view.state = msg;
+    view.durable = Math.max(view.durable, msg.durableOffset);
+    this.term = Math.max(this.term, msg.term);
+    if (this.phase !== 'recovering' || this.recoverySource !== null) return [];
+    const answered = [...this.keepers.values()].filter((v) => v.state !== null).length;
+    if (answered === this.keepers.size) return this.chooseSource(nowMs);
+    return [];
+  }
+
+  private recoveryTick(nowMs: number): Effect<NodeMsg>[] {
+    if (this.phase === 'recovering' && this.recoverySource === null) {
+      const answered = [...this.keepers.values()].filter((v) => v.state !== null).length;
+      if (answered >= this.readQuorum()) return this.chooseSource(nowMs);
+      // Ask again: queries or answers may have been lost.
+      return [
+        ...this.cfg.keepers.filter((k) => !this.keepers.get(k)!.state).map((k): Effect<NodeMsg> => ({ type: 'send', to: k, msg: { type: 'k.query' } })),
+        { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs },
+      ];
+    }
+    if (this.phase === 'recovering' && this.recoverySource !== null) {
+      // A fetch or its answer was lost: ask again from where we are.
+      return [this.fetchFrom(this.recoverySource), { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
+    }
+    if (this.phase === 'establishing') {
+      return [...this.sendEstablish(), { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
+    }
+    return [];
+  }
+
+  /** Pick the Keeper with the highest durable offset (preferring one with no corrupt range). */
+  private chooseSource(nowMs: number): Effect<NodeMsg>[] {
+    const candidates = [...this.keepers.entries()]
+      .filter(([, v]) => v.state !== null)
+      .sort(([a, va], [b, vb]) => {
+        const ca = va.state!.corruptRanges.length > 0 ? 1 : 0;
+        const cb = vb.state!.corruptRanges.length > 0 ? 1 : 0;
+        if (ca !== cb) return ca - cb;
+        if (va.state!.durableOffset !== vb.state!.durableOffset) return vb.state!.durableOffset - va.state!.durableOffset;
+        return a < b ? -1 : a > b ? 1 : 0;
+      });
+    const best = candidates[0];
+    assert(best, 'chooseSource without answers');
+    const [source, view] = best;
+    this.recoverySource = source;
+    this.recoveryTarget = view.state!.durableOffset;
+    if (this.recoveryTarget === 0) return this.establishTerm(nowMs);
+    return [this.fetchFrom(source), { type: 'note', text: `core recovering up to offset ${this.recoveryTarget} from ${source}` }];
+  }
+
+  private fetchFrom(source: NodeId): Effect<NodeMsg> {
+    return { type: 'send', to: source, msg: { type: 'k.fetch', fromOffset: this.tail + 1, maxBytes: fetchBytesMax } };
+  }
+
+  private onRecoveryData(from: NodeId, msg: Extract<KeeperMsg, { type: 'k.snapshot' | 'k.entries' }>, nowMs: number): Effect<NodeMsg>[] {
+    if (this.phase !== 'recovering' || from !== this.recoverySource) return [];
+    if (msg.type === 'k.snapshot') {
+      if (msg.offset <= this.tail) return [this.fetchFrom(from)];
+      this.store = Store.restore(msg.data, this.storeOptions());
+      this.tail = msg.offset;
+      this.tailTerm = msg.term;
+      this.pending = [];
+      this.retainedBaseTerm = msg.term;
+      this.stats.recoveredFromSnapshot += 1;
+    } else {
+      for (const e of msg.entries) {
+        if (e.offset !== this.tail + 1) continue; // duplicates or a gap: the next fetch fixes it
+        this.applyEntry(e);
+        this.stats.recoveredEntries += 1;
+      }
+      if (msg.entries.length === 0 && this.tail < this.recoveryTarget) {
+        // The source has less than it claimed (it truncated a corrupt tail?): settle for what it has.
+        this.recoveryTarget = this.tail;
+      }
+    }
+    if (this.tail >= this.recoveryTarget) return this.establishTerm(nowMs);
+    return [this.fetchFrom(from)];
+  }
+
+  private establishTerm(nowMs: number): Effect<NodeMsg>[] {
+    this.phase = 'establishing';
+    this.term += 1;
+    for (const v of this.keepers.values()) {
+      v.acceptedTerm = false;
+      v.sentUpTo = Math.min(v.durable, this.tail);
+      v.progressAtMs = nowMs;
+    }
+    return [...this.sendEstablish(), { type: 'note', text: `core establishing term ${this.term} at offset ${this.tail}` }, { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
+  }
+
+  /** An empty append at our term after our tail: Keepers that accept it are fenced against older terms. */
+  private sendEstablish(): Effect<NodeMsg>[] {
+    return this.cfg.keepers.map((k) => ({
+      type: 'send',
+      to: k,
+      msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: this.tail, prevTerm: this.tailTerm, entries: [] },
+    }));
+  }
+
+  private becomeServing(): Effect<NodeMsg>[] {
+    this.phase = 'serving';
+    return [
+      { type: 'cancelTimer', name: 'recovery' },
+      { type: 'timer', name: 'pump', afterMs: this.cfg.appendRetryMs },
+      { type: 'timer', name: 'sweep', afterMs: this.cfg.sweepIntervalMs },
+      { type: 'note', text: `core serving at term ${this.term}, offset ${this.tail}, ${this.store.dbSize(0)} keys in db0` },
+    ];
+  }
+
+  // ---- Client requests -------------------------------------------------------------
+
+  private onClientRequest(from: NodeId, msg: Extract<ClientMsg, { type: 'c.req' }>, nowMs: number): Effect<NodeMsg>[] {
+    const last = this.lastReq.get(from);
+    if (last !== undefined && msg.req <= last) return [{ type: 'note', text: `duplicate request #${msg.req} from ${from} dropped` }];
+    this.rememberRequest(from, msg.req);
+    this.stats.commands += 1;
+    const argv = msg.argv.map(toBuffer);
+    const reply = (r: Reply, offset = 0): Effect<NodeMsg>[] => [{ type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: r, offset } }];
+    if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
+    const name = argv[0];
+    if (!name) return reply(err('ERR empty command'));
+    const write = isWrite(name);
+    if (write && argvBytes(argv) > requestBytesMax) return reply(err(`ERR request too large to persist (over ${requestBytesMax} bytes)`));
+    if (write) {
+      const refusal = this.writeRefusal();
+      if (refusal) {
+        this.stats.refusedWrites += 1;
+        return reply(err(refusal));
+      }
+    }
+    if (this.waiters.length >= this.cfg.waitersMax) return reply(err(CoreErrors.busy));
+    const res = this.store.execute(argv, nowMs, { db: msg.db, user: msg.user });
+    const effects: Effect<NodeMsg>[] = [];
+    if (res.mutations.length > 0) {
+      this.stats.writes += 1;
+      effects.push(...this.appendEntry(res.mutations, nowMs));
+    }
+    const waiter: Waiter = { to: from, req: msg.req, reply: res.reply, offset: this.tail, ack: msg.ack };
+    if (this.isDurable(waiter)) effects.push(...reply(res.reply, this.tail));
+    else this.waiters.push(waiter);
+    return effects;
+  }
+
+  private rememberRequest(from: NodeId, req: number): void {
+    this.lastReq.delete(from); // re-insert: Map order is recency order
+    this.lastReq.set(from, req);
+    if (this.lastReq.size > this.cfg.clientsTrackedMax) this.lastReq.delete(this.lastReq.keys().next().value!);
+  }
+
+  /** Why a write must be refused now (a clear error beats a hang), or null. */
+  private writeRefusal(): string | null {
+    if (this.pending.length >= this.cfg.pendingEntriesMax) return CoreErrors.busy;
+    const refusing = [...this.keepers.values()].filter((v) => v.refusing !== null);
+    if (this.cfg.keepers.length - refusing.length < this.writeQuorum()) {
+      const why = refusing.some((v) => v.refusing === 'diskFull') ? 'keeper disk full' : 'keeper disk error';
+      return CoreErrors.misconf(why);
+    }
+    return null;
+  }
+
+  private appendEntry(mutations: readonly Mutation[], nowMs: number): Effect<NodeMsg>[] {
+    const entry: KeeperEntry = { offset: this.tail + 1, term: this.term, payload: encodeMutationBatch(mutations) };
+    this.tail = entry.offset;
+    this.tailTerm = entry.term;
+    this.pending.push(entry);
+    this.stats.entriesAppended += 1;
+    return this.pump(nowMs, false);
+  }
+
+  // ---- Shipping entries to Keepers -------------------------------------------------
+
+  /**
+   * Send each Keeper what it lacks. Without `retry`, only Keepers that are caught up with
+   * what we sent get the new entries (pipelining); with `retry`, Keepers that made no progress
+   * for `appendRetryMs` get everything from their durable offset again (appends are idempotent).
+   */
+  private pump(nowMs: number, retry: boolean): Effect<NodeMsg>[] {
+    if (this.phase !== 'serving' && this.phase !== 'establishing') return [];
+    const out: Effect<NodeMsg>[] = [];
+    for (const [id, v] of this.keepers) {
+      if (retry && nowMs - v.progressAtMs >= this.cfg.appendRetryMs && v.sentUpTo > v.durable) v.sentUpTo = v.durable;
+      if (v.sentUpTo >= this.tail) continue;
+      const from = v.sentUpTo + 1;
+      const first = this.pending[0];
+      if (!first || from < first.offset) {
+        // We no longer hold what it lacks: it must catch up from its peers (by offset).
+        if (retry) out.push({ type: 'note', text: `keeper ${id} at ${v.durable} lags behind retained entries (from ${first?.offset ?? this.tail + 1})` });
+        continue;
+      }
+      const startIdx = from - first.offset;
+      const entries = this.pending.slice(startIdx, startIdx + batchEntriesMax);
+      const prev = startIdx > 0 ? this.pending[startIdx - 1]! : null;
+      const prevTerm = prev ? prev.term : from - 1 === 0 ? 0 : this.termAt(from - 1);
+      out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: from - 1, prevTerm, entries } });
+      v.sentUpTo = entries[entries.length - 1]!.offset;
+    }
+    return out;
+  }
+
+  /** Term of an entry at or before the retained window (only its boundary is ever asked). */
+  private termAt(offset: number): number {
+    const first = this.pending[0];
+    if (first && offset >= first.offset) return this.pending[offset - first.offset]!.term;
+    return this.retainedBaseTerm;
+  }
+
+  private onAppendOk(from: NodeId, term: number, durableOffset: number, nowMs: number): Effect<NodeMsg>[] {
+    const v = this.keepers.get(from);
+    if (!v) return [];
+    if (term > this.term) return this.fence(term);
+    if (term < this.term) return []; // an answer to an older incarnation's append
+    v.refusing = null;
+    if (durableOffset > v.durable) {
+      v.durable = durableOffset;
+      v.progressAtMs = nowMs;
+    }
+    v.sentUpTo = Math.max(v.sentUpTo, v.durable);
+    const out: Effect<NodeMsg>[] = [];
+    if (this.phase === 'establishing') {
+      v.acceptedTerm = true;
+      const accepted = [...this.keepers.values()].filter((x) => x.acceptedTerm).length;
+      if (accepted >= this.writeQuorum()) out.push(...this.becomeServing());
+    }
+    out.push(...this.releaseWaiters());
+    this.trimPending();
+    out.push(...this.pump(nowMs, false));
+    return out;
+  }
+
+  private onAppendReject(from: NodeId, msg: Extract<KeeperMsg, { type: 'k.appendReject' }>, nowMs: number): Effect<NodeMsg>[] {
+    const v = this.keepers.get(from);
+    if (!v) return [];
+    if (msg.term > this.term || msg.reason === 'staleTerm') return msg.term >= this.term ? this.fence(msg.term) : [];
+    switch (msg.reason) {
+      case 'mismatch':
+        // It lacks what precedes our batch: resend from its durable offset on the next pump.
+        v.durable = Math.min(Math.max(msg.durableOffset, 0), this.tail);
+        v.sentUpTo = v.durable;
+        return [];
+      case 'diskFull':
+      case 'diskError':
+        v.refusing = msg.reason;
+        v.sentUpTo = v.durable;
+        v.progressAtMs = nowMs;
+        return [{ type: 'note', text: `keeper ${from} refuses appends: ${msg.reason}` }];
+      case 'recovering':
+        v.sentUpTo = v.durable;
+        return [];
+      default:
+        return unreachable(msg.reason, 'reject reason');
+    }
+  }
+
+  private fence(term: number): Effect<NodeMsg>[] {
+    this.phase = 'fenced';
+    this.term = Math.max(this.term, term);
+    // Outcomes of writes still awaiting durability are unknown: a newer leader decides.
+    const out: Effect<NodeMsg>[] = this.waiters.map((w) => ({ type: 'send', to: w.to, msg: { type: 'c.reply', req: w.req, reply: err(CoreErrors.uncertain), offset: w.offset } }));
+    this.waiters = [];
+    out.push({ type: 'note', text: `core fenced by term ${term}: recovering again` }, { type: 'cancelTimer', name: 'pump' }, { type: 'cancelTimer', name: 'sweep' });
+    return [...out, { type: 'timer', name: 'restart-recovery', afterMs: 0 }];
+  }
+
+  // ---- Durability bookkeeping ------------------------------------------------------
+
+  private writeQuorum(): number {
+    return Math.floor(this.cfg.keepers.length / 2) + 1;
+  }
+
+  /** Keepers a recovery must hear from so that it intersects every write quorum. */
+  private readQuorum(): number {
+    return this.cfg.keepers.length - this.writeQuorum() + 1;
+  }
+
+  /** The highest offset durable on at least `n` Keepers. */
+  private durableOn(n: number): number {
+    const offsets = [...this.keepers.values()].map((v) => v.durable).sort((a, b) => b - a);
+    return n <= 0 ? this.tail : (offsets[n - 1] ?? 0);
+  }
+
+  private durableAt(level: AckLevel): number {
+    switch (level) {
+      case 'memory':
+        return this.tail;
+      case 'one':
+        return this.durableOn(1);
+      case 'quorum':
+        return this.durableOn(this.writeQuorum());
+      case 'all':
+        return this.durableOn(this.cfg.keepers.length);
+      default:
+        return unreachable(level, 'ack level');
+    }
+  }
+
+  private isDurable(w: Waiter): boolean {
+    return w.offset <= this.durableAt(w.ack);
+  }
+
+  private releaseWaiters(): Effect<NodeMsg>[] {
+    if (this.waiters.length === 0) return [];
+    const out: Effect<NodeMsg>[] = [];
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (this.isDurable(w)) out.push({ type: 'send', to: w.to, msg: { type: 'c.reply', req: w.req, reply: w.reply, offset: w.offset } });
+      else still.push(w);
+    }
+    this.waiters = still;
+    return out;
+  }
+
+  /** Drop retained entries every Keeper has (or, over the cap, that a quorum has). */
+  private trimPending(): void {
+    const first = this.pending[0];
+    if (!first) return;
+    let upTo = this.durableOn(this.cfg.keepers.length);
+    if (this.pending.length > this.cfg.pendingEntriesMax / 2) upTo = Math.max(upTo, this.durableOn(this.writeQuorum()));
+    const drop = Math.min(this.pending.length, Math.max(0, upTo - first.offset + 1));
+    if (drop > 0) {
+      this.retainedBaseTerm = this.pending[drop - 1]!.term;
+      this.pending = this.pending.slice(drop);
+    }
+  }
+
+  // ---- Expiry ----------------------------------------------------------------------
+
+  private sweep(nowMs: number): Effect<NodeMsg>[] {
+    if (this.phase !== 'serving') return [];
+    const muts = this.store.sweepExpired(nowMs, this.cfg.sweepKeysMax);
+    return muts.length > 0 ? this.appendEntry(muts, nowMs) : [];
+  }
+
+  // ---- Helpers ---------------------------------------------------------------------
+
+  /**
+   * Apply a recovered entry. It is also retained (up to the cap), so that Keepers lagging
+   * behind the recovery source can be fed by this Core before they accept its term.
+   */
+  private applyEntry(e: KeeperEntry): void {
+    assert(e.offset === this.tail + 1, `entry ${e.offset} applied out of order after ${this.tail}`);
+    const batch = decodeMutationBatch(e.payload);
+    // Entries passed the Keeper's checksum and were written by our own encoder: a bad one is a bug.
+    assert(batch.ok, `undecodable log entry ${e.offset}`);
+    for (const m of batch.mutations) this.store.applyMutation(m);
+    this.tail = e.offset;
+    this.tailTerm = e.term;
+    this.pending.push(e);
+    if (this.pending.length > this.cfg.pendingEntriesMax / 2) this.retainedBaseTerm = this.pending.shift()!.term;
+  }
+
+  private storeOptions() {
+    return { maxmemoryBytes: this.cfg.maxmemoryBytes, policy: this.cfg.policy, rng: this.env.rng };
+  }
+
+  private freshStore(): Store {
+    return new Store(this.storeOptions());
+  }
+
+  /** Read-only views for invariant checkers, tests and INFO. */
+  view(): { phase: Phase; term: number; tail: number; pending: number; waiters: number; durableQuorum: number; store: Store; stats: CoreStats } {
+    return { phase: this.phase, term: this.term, tail: this.tail, pending: this.pending.length, waiters: this.waiters.length, durableQuorum: this.durableAt('quorum'), store: this.store, stats: this.stats };
+  }
+
+  /** How many Keepers have everything up to `offset` durable (WAIT). */
+  keepersDurableAt(offset: number): number {
+    return [...this.keepers.values()].filter((v) => v.durable >= offset).length;
+  }
+}
+
+function emptyView(): KeeperView {
+  return { durable: 0, sentUpTo: 0, refusing: null, progressAtMs: 0, acceptedTerm: false, state: null };
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}

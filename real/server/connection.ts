@@ -1,0 +1,218 @@
+// One client connection of the RESP server: parse requests incrementally, answer the
+// connection-level commands here (HELLO, AUTH, SELECT, CLIENT, CONFIG, COMMAND, INFO, WAIT,
+// ACL, ...), hand every store command to the Core as a `c.req` message, and write replies
+// back in request order (a pipelined GET after a write that still awaits durability waits
+// for it, as Redis clients expect). Limits per connection keep one bad client from harming
+// the others: query buffer and request sizes (the parser), pending replies, and
+// unauthenticated request size.
+
+import type { Socket } from 'node:net';
+import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
+import { ReplyWriter, RespRequestParser, type Proto } from '../../net/resp/index';
+import type { NodeId } from '../../net/types';
+import { ackLevels, type AckLevel } from '../../core/node/protocol';
+
+/** Replies queued (not yet written) before the connection stops reading. */
+export const pendingRepliesMax = 10_000;
+/** Bytes of replies buffered in the socket before we pause reading (backpressure). */
+export const outputBufferBytesMax = 64 * 1024 * 1024;
+
+export interface ConnectionHost {
+  /** Run a store command through the Core; the reply comes back through `onCoreReply`. */
+  submit(conn: Connection, req: number, argv: Buffer[]): void;
+  /** Answer a connection-level command; null means "not one of mine: submit it". */
+  serverCommand(conn: Connection, name: string, argv: Buffer[]): Reply | Promise<Reply> | null;
+  /** The connection closed (for CLIENT LIST, metrics). */
+  closed(conn: Connection): void;
+  /** A protocol error or limit was hit (metrics, logs). */
+  protocolError(conn: Connection, message: string): void;
+}
+
+export interface Session {
+  db: number;
+  user: string | null;
+  authenticated: boolean;
+  proto: Proto;
+  name: string;
+  ack: AckLevel;
+  /** Highest log offset a reply on this connection depended on (WAIT uses it). */
+  lastOffset: number;
+}
+
+type Slot = { reply: Reply | null; closeAfter: boolean };
+
+let connSeq = 0;
+
+export class Connection {
+  readonly id: number;
+  readonly nodeId: NodeId;
+  readonly createdAtMs = Date.now();
+  lastCommandAtMs = Date.now();
+  lastCommand = 'NULL';
+  readonly session: Session;
+  private readonly parser: RespRequestParser;
+  private readonly writer = new ReplyWriter();
+  private readonly slots: Slot[] = [];
+  private slotBase = 0;
+  private reqSeq = 0;
+  private closing = false;
+  private flushScheduled = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+    opts: { authRequired: boolean; defaultAck: AckLevel },
+  ) {
+    this.id = ++connSeq;
+    this.nodeId = `conn:${this.id}` as NodeId;
+    this.session = { db: 0, user: null, authenticated: !opts.authRequired, proto: 2, name: '', ack: opts.defaultAck, lastOffset: 0 };
+    this.parser = new RespRequestParser();
+    this.parser.authenticated = this.session.authenticated;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => {
+      this.closing = true;
+      this.host.closed(this);
+    });
+  }
+
+  get addr(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  setAuthenticated(user: string): void {
+    this.session.user = user;
+    this.session.authenticated = true;
+    this.parser.authenticated = true;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    for (let events = this.parser.feed(chunk); events.length > 0; events = this.parser.feed(Buffer.alloc(0))) {
+      for (const ev of events) {
+        if (ev.type === 'error') {
+          this.host.protocolError(this, ev.message);
+          this.pushReady(err(ev.message), true);
+          return;
+        }
+        this.onCommand(ev.argv);
+        if (this.closing) return;
+      }
+    }
+    if (this.slots.length - this.slotBase >= pendingRepliesMax) {
+      // Too many replies outstanding: stop reading until they drain.
+      this.socket.pause();
+    }
+  }
+
+  private onCommand(argv: Buffer[]): void {
+    const name = (argv[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
+    this.lastCommandAtMs = Date.now();
+    this.lastCommand = name;
+    if (!this.session.authenticated && !preAuthCommands.has(name)) {
+      this.pushReady(err(Errors.noAuth));
+      return;
+    }
+    const local = this.host.serverCommand(this, name, argv);
+    if (local === null) {
+      const req = this.reserve();
+      this.host.submit(this, req, argv);
+      return;
+    }
+    if (local instanceof Promise) {
+      const req = this.reserve();
+      local.then(
+        (r) => this.fill(req, r),
+        (e: unknown) => this.fill(req, err(`ERR ${(e as Error).message}`)),
+      );
+      return;
+    }
+    this.pushReady(local, name === 'quit');
+  }
+
+  /** Reserve the next reply slot; returns its request id. */
+  private reserve(): number {
+    const req = ++this.reqSeq;
+    this.slots.push({ reply: null, closeAfter: false });
+    return req;
+  }
+
+  private pushReady(reply: Reply, closeAfter = false): void {
+    this.reqSeq += 1;
+    this.slots.push({ reply, closeAfter });
+    this.drain();
+  }
+
+  /** A reply for request `req` (from the Core or an async server command). */
+  fill(req: number, reply: Reply, offset = 0): void {
+    const idx = req - 1 - this.slotBase;
+    const slot = this.slots[idx];
+    if (!slot || slot.reply !== null) return; // a duplicate or a reply for a closed connection
+    slot.reply = reply;
+    if (offset > this.session.lastOffset) this.session.lastOffset = offset;
+    this.drain();
+  }
+
+  private drain(): void {
+    let wrote = false;
+    let close = false;
+    while (this.slots.length > 0 && this.slots[0]!.reply !== null) {
+      const s = this.slots.shift()!;
+      this.slotBase += 1;
+      this.writer.write(s.reply!, this.session.proto);
+      wrote = true;
+      if (s.closeAfter) {
+        close = true;
+        break;
+      }
+    }
+    if (close) {
+      this.flush();
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    if (wrote) this.scheduleFlush();
+    if (this.socket.isPaused() && this.slots.length < pendingRepliesMax / 2) this.socket.resume();
+  }
+
+  /** Write once per event-loop turn: a pipeline's replies go out in one write. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.writer.pendingBytes() === 0 || this.socket.destroyed) return;
+    this.socket.write(this.writer.take());
+    if (this.socket.writableLength > outputBufferBytesMax) {
+      this.host.protocolError(this, 'output buffer limit exceeded');
+      this.destroy();
+    }
+  }
+
+  destroy(): void {
+    if (this.closing && this.socket.destroyed) return;
+    this.closing = true;
+    this.socket.destroy();
+  }
+}
+
+/** Commands a connection may send before authenticating (Redis's CMD_NO_AUTH set). */
+const preAuthCommands = new Set(['auth', 'hello', 'quit']);
+
+export function parseAck(s: string): AckLevel | null {
+  const l = s.toLowerCase();
+  return (ackLevels as readonly string[]).includes(l) ? (l as AckLevel) : null;
+}
+
+export { array, bulk, bulkStr, err, int, NULL, OK, simple };

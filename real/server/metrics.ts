@@ -1,0 +1,90 @@
+// Prometheus metrics of a node (prom-client). Every metric declared here is moved by real
+// events: commands and their latency by the connection layer, connections by accept/close,
+// memory/keys/durability by a collect-time read of the machines, fsync latency by the
+// driver's disk completions, TLS refusals and failed AUTHs by their handlers.
+
+import http from 'node:http';
+import client from 'prom-client';
+
+export interface MetricsSource {
+  usedMemoryBytes(): number;
+  keys(): number;
+  evictedKeys(): number;
+  expiredKeys(): number;
+  keeperDurableOffset(): number;
+  walBytes(): number;
+  snapshots(): number;
+  snapshotAgeSeconds(): number;
+  logTail(): number;
+}
+
+export class NodeMetrics {
+  readonly registry = new client.Registry();
+  readonly commands: client.Counter<'cmd' | 'status'>;
+  readonly commandSeconds: client.Histogram<'cmd'>;
+  readonly connections: client.Gauge;
+  readonly connectionsTotal: client.Counter;
+  readonly fsyncSeconds: client.Histogram;
+  readonly tlsRefused: client.Counter;
+  readonly authFailures: client.Counter;
+  readonly protocolErrors: client.Counter;
+
+  constructor(source: MetricsSource) {
+    const r = this.registry;
+    this.commands = new client.Counter({ name: 'keepsake_commands_total', help: 'Commands processed, by name and status (ok or error)', labelNames: ['cmd', 'status'], registers: [r] });
+    this.commandSeconds = new client.Histogram({
+      name: 'keepsake_command_duration_seconds',
+      help: 'Command latency from parse to reply (includes waiting for durability)',
+      labelNames: ['cmd'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [r],
+    });
+    this.connections = new client.Gauge({ name: 'keepsake_connected_clients', help: 'Client connections open now', registers: [r] });
+    this.connectionsTotal = new client.Counter({ name: 'keepsake_connections_received_total', help: 'Client connections accepted', registers: [r] });
+    this.fsyncSeconds = new client.Histogram({ name: 'keepsake_keeper_fsync_duration_seconds', help: 'Keeper fsync latency', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
+    this.tlsRefused = new client.Counter({ name: 'keepsake_tls_handshakes_refused_total', help: 'TLS handshakes refused (bad or missing client certificate, protocol errors)', registers: [r] });
+    this.authFailures = new client.Counter({ name: 'keepsake_auth_failures_total', help: 'Failed AUTH/HELLO AUTH attempts', registers: [r] });
+    this.protocolErrors = new client.Counter({ name: 'keepsake_protocol_errors_total', help: 'Connections closed for protocol errors or limits', registers: [r] });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('keepsake_used_memory_bytes', 'Memory used by the store (its own accounting)', () => source.usedMemoryBytes());
+    gauge('keepsake_keys', 'Keys in all databases', () => source.keys());
+    gauge('keepsake_evicted_keys', 'Keys evicted under maxmemory since start', () => source.evictedKeys());
+    gauge('keepsake_expired_keys', 'Keys deleted by expiry since start', () => source.expiredKeys());
+    gauge('keepsake_keeper_durable_offset', 'Highest log offset the Keeper has fsynced', () => source.keeperDurableOffset());
+    gauge('keepsake_log_tail_offset', 'Highest log offset the Core has applied', () => source.logTail());
+    gauge('keepsake_wal_bytes', 'Bytes of WAL records written by the Keeper since start', () => source.walBytes());
+    gauge('keepsake_snapshots', 'Snapshots the Keeper has written since start', () => source.snapshots());
+    gauge('keepsake_snapshot_age_seconds', 'Seconds since the Keeper last wrote a snapshot (-1: none yet)', () => source.snapshotAgeSeconds());
+  }
+
+  /** Serve /metrics on `port` (0: any free port); resolves with the bound port. */
+  async serve(port: number, host: string): Promise<{ port: number; close: () => Promise<void> }> {
+    const server = http.createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (e: unknown) => res.writeHead(500).end(String(e)),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const addr = server.address();
+    return {
+      port: typeof addr === 'object' && addr ? addr.port : port,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+}

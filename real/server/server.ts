@@ -1,0 +1,568 @@
+// `keepsake server`: the solo node. One process runs a Core with an embedded Keeper — the
+// same state machines the simulator runs — on the event loop (real/driver.ts), with a real
+// data directory, TLS by default (certificates made on first boot), the RESP protocol for
+// redis-cli / redis-benchmark / ioredis, Prometheus metrics and JSON logs.
+
+import { randomBytes, scrypt as scryptCb, pbkdf2 as pbkdf2Cb, timingSafeEqual } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { Colocated } from '../../core/node/colocated';
+import { Core, coreConfigDefaults, type CoreConfig } from '../../core/node/core';
+import { isKeeperMsg, keeperNode } from '../../core/node/keeper-node';
+import { StoreMaterializer } from '../../core/keeper/store-materializer';
+import { type AckLevel, type NodeMsg } from '../../core/node/protocol';
+import { Keeper } from '../../core/keeper/keeper';
+import { commandTable, type EvictionPolicy, type UserRecord } from '../../core/store';
+import { hashPassword, hashBytes, passwordBytesMax, pbkdf2Iterations, scryptN } from '../../net/password';
+import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
+import { nodeId, type NodeId } from '../../net/types';
+import { RealDisk } from '../disk';
+import { Driver } from '../driver';
+import { ensurePki } from '../pki/index';
+import { serverTlsOptions, onRefusedHandshake } from '../tls';
+import { Connection, parseAck, type ConnectionHost } from './connection';
+import { infoText } from './info';
+import { NodeMetrics } from './metrics';
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const pbkdf2 = promisify(pbkdf2Cb);
+
+export const version = '0.1.0';
+/** The Redis version we report, so clients enable the features we implement. */
+export const redisCompatVersion = '7.2.0';
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly metricsPort: number | null;
+  readonly insecure: boolean;
+  readonly requireClientCert: boolean;
+  readonly maxmemoryBytes: number;
+  readonly policy: EvictionPolicy;
+  readonly defaultAck: AckLevel;
+  readonly adminPassword: string | null;
+  readonly snapshotEveryRecords: number;
+  readonly log: Logger;
+}
+
+const soloId = nodeId('solo');
+const coreId = nodeId('core');
+const keeperId = nodeId('keeper');
+
+export interface RunningServer {
+  readonly port: number;
+  readonly metricsPort: number | null;
+  readonly caCertPath: string | null;
+  /** Set when this boot generated the admin password (print it once). */
+  readonly generatedAdminPassword: string | null;
+  readonly metrics: NodeMetrics;
+  /** Graceful stop: stop accepting, let in-flight writes become durable, fsync, close. */
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const log = opts.log;
+  const disk = await RealDisk.open(path.join(opts.dir, 'wal'));
+  const coreCfg: CoreConfig = { ...coreConfigDefaults, keepers: [keeperId], maxmemoryBytes: opts.maxmemoryBytes, policy: opts.policy };
+  let core!: Core;
+  let keeper!: Keeper;
+  const connections = new Map<NodeId, Connection>();
+  const startedAtMs = Date.now();
+  let recovered: () => void = () => {};
+  const recoveredP = new Promise<void>((resolve) => (recovered = resolve));
+  /** When the Keeper last wrote a snapshot (observed from its counters after each step). */
+  const snapshotState = { seen: 0, lastAtMs: null as number | null };
+  /** Requests the server itself sends through the Core (admin bootstrap, ACL changes). */
+  let internalReq = 0;
+  const internalWaiters = new Map<number, (r: Reply) => void>();
+  const internalId = nodeId('conn:internal');
+
+  const driver = new Driver<NodeMsg>({
+    id: soloId,
+    disk,
+    factory: (env) => {
+      core = new Core({ ...env, id: coreId }, coreCfg);
+      keeper = new Keeper({
+        id: keeperId,
+        peers: [],
+        snapshotEveryRecords: opts.snapshotEveryRecords,
+        snapshotEveryBytes: 256 * 1024 * 1024,
+        segmentBytesMax: 64 * 1024 * 1024,
+        stateMachine: new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng }),
+      });
+      return new Colocated<NodeMsg>(
+        soloId,
+        [
+          { id: coreId, machine: core },
+          { id: keeperId, machine: keeperNode(keeper) },
+        ],
+        (_from, msg) => (isKeeperMsg(msg) ? 1 : 0),
+      );
+    },
+    send: (to, msg) => {
+      if (msg.type === 'c.reply' && to === internalId) {
+        internalWaiters.get(msg.req)?.(msg.reply);
+        internalWaiters.delete(msg.req);
+        return;
+      }
+      if (msg.type !== 'c.reply') {
+        log.warn({ to, type: msg.type }, 'message for an unknown peer dropped');
+        return;
+      }
+      connections.get(to)?.fill(msg.req, msg.reply, msg.offset);
+    },
+    note: (text) => log.debug({ note: text }, 'machine'),
+    afterStep: () => {
+      if (core.view().phase === 'serving') recovered();
+      const written = keeper.stats().snapshotsWritten;
+      if (written > snapshotState.seen) {
+        snapshotState.seen = written;
+        snapshotState.lastAtMs = Date.now();
+      }
+    },
+  });
+
+  const metrics = new NodeMetrics({
+    usedMemoryBytes: () => core.view().store.usedMemoryBytes(),
+    keys: () => totalKeys(core),
+    evictedKeys: () => core.view().store.stats.evictedKeys,
+    expiredKeys: () => core.view().store.stats.expiredKeys,
+    keeperDurableOffset: () => keeper.durableOffset,
+    walBytes: () => driver.stats.bytesWritten,
+    snapshots: () => keeper.stats().snapshotsWritten,
+    snapshotAgeSeconds: () => (snapshotState.lastAtMs === null ? -1 : (Date.now() - snapshotState.lastAtMs) / 1000),
+    logTail: () => core.view().tail,
+  });
+  driver.onDiskOp = (op, ms) => {
+    if (op.op === 'fsync' || op.op === 'fsyncDir') metrics.fsyncSeconds.observe(ms / 1000);
+  };
+
+  log.info({ dir: opts.dir }, 'recovering from the data directory');
+  const t0 = Date.now();
+  driver.start();
+  await recoveredP;
+  log.info({ ms: Date.now() - t0, offset: core.view().tail, keys: totalKeys(core) }, 'recovered; serving');
+
+  // ---- Internal commands through the Core (admin bootstrap, ACL) --------------------
+  const internal = (argv: string[], ack: AckLevel = 'quorum'): Promise<Reply> =>
+    new Promise((resolve) => {
+      const req = ++internalReq;
+      internalWaiters.set(req, resolve);
+      driver.deliver(internalId, { type: 'c.req', req, argv: argv.map((a) => Buffer.from(a)), db: 0, user: null, ack });
+    });
+
+  let generatedAdminPassword: string | null = null;
+  if (!core.view().store.users().has('admin')) {
+    const password = opts.adminPassword ?? randomBytes(18).toString('base64url');
+    if (opts.adminPassword === null) generatedAdminPassword = password;
+    const rec = hashPassword(password);
+    const r = await internal(['KSUSER.SET', 'admin', 'admin', '*', rec.algo, rec.salt, rec.hash]);
+    if (r.t === 'error') throw new Error(`could not create the admin user: ${r.s}`);
+    log.info({ user: 'admin', fromEnv: opts.adminPassword !== null }, 'created the admin user');
+  }
+
+  // ---- Connections ------------------------------------------------------------------
+  const host: ConnectionHost = {
+    submit(conn, req, argv) {
+      const started = process.hrtime.bigint();
+      const cmd = argv[0]!.toString('latin1').toLowerCase();
+      pendingTimings.set(`${conn.id}:${req}`, { started, cmd });
+      driver.deliver(conn.nodeId, { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack });
+    },
+    serverCommand: (conn, name, argv) => serverCommand(conn, name, argv),
+    closed(conn) {
+      connections.delete(conn.nodeId);
+      metrics.connections.set(connections.size);
+    },
+    protocolError(conn, message) {
+      metrics.protocolErrors.inc();
+      log.warn({ client: conn.addr, message }, 'protocol error; closing the connection');
+    },
+  };
+  const pendingTimings = new Map<string, { started: bigint; cmd: string }>();
+
+  // Wrap fill to record command metrics for Core replies.
+  const recordFill = (conn: Connection) => {
+    const fill = conn.fill.bind(conn);
+    conn.fill = (req: number, reply: Reply, offset = 0) => {
+      const key = `${conn.id}:${req}`;
+      const t = pendingTimings.get(key);
+      if (t) {
+        pendingTimings.delete(key);
+        metrics.commandSeconds.observe({ cmd: t.cmd }, Number(process.hrtime.bigint() - t.started) / 1e9);
+        metrics.commands.inc({ cmd: t.cmd, status: reply.t === 'error' ? 'error' : 'ok' });
+      }
+      fill(req, reply, offset);
+    };
+  };
+
+  const onSocket = (socket: net.Socket) => {
+    const conn = new Connection(socket, host, { authRequired: true, defaultAck: opts.defaultAck });
+    recordFill(conn);
+    connections.set(conn.nodeId, conn);
+    metrics.connectionsTotal.inc();
+    metrics.connections.set(connections.size);
+  };
+
+  let caCertPath: string | null = null;
+  let server: net.Server;
+  if (opts.insecure) {
+    server = net.createServer(onSocket);
+    log.warn('serving PLAINTEXT (--insecure): for loopback experiments only');
+  } else {
+    const pki = await ensurePki(opts.dir, {});
+    caCertPath = pki.caCertPath;
+    server = tls.createServer(serverTlsOptions(pki, { requireClientCert: opts.requireClientCert }), onSocket);
+    onRefusedHandshake(server as tls.Server, (e) => {
+      metrics.tlsRefused.inc();
+      log.warn({ error: e.message }, 'TLS handshake refused');
+    });
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const metricsServer = opts.metricsPort === null ? null : await metrics.serve(opts.metricsPort, opts.host);
+  log.info({ host: opts.host, port, tls: !opts.insecure, mutualTls: opts.requireClientCert, metricsPort: metricsServer?.port ?? null, caCert: caCertPath }, 'listening');
+
+  // ---- Connection-level commands ----------------------------------------------------
+  async function authenticate(conn: Connection, user: string, password: string): Promise<Reply> {
+    const rec = core.view().store.users().get(user);
+    const ok = rec !== undefined && (await verifyPasswordAsync(password, rec));
+    if (!ok) {
+      metrics.authFailures.inc();
+      log.warn({ client: conn.addr, user }, 'AUTH failed');
+      return err('WRONGPASS invalid username-password pair or user is disabled.');
+    }
+    conn.setAuthenticated(user);
+    return OK;
+  }
+
+  function isAdmin(conn: Connection): boolean {
+    const u = conn.session.user;
+    return u !== null && core.view().store.users().get(u)?.role === 'admin';
+  }
+
+  function serverCommand(conn: Connection, name: string, argv: Buffer[]): Reply | Promise<Reply> | null {
+    const args = argv.slice(1).map((b) => b.toString('utf8'));
+    const arity = (n: number) => (n >= 0 ? argv.length === n : argv.length >= -n);
+    switch (name) {
+      case 'ping':
+        if (!arity(-1) || argv.length > 2) return err(Errors.wrongArity(name));
+        return argv.length === 2 ? bulk(argv[1]!) : simple('PONG');
+      case 'echo':
+        return arity(2) ? bulk(argv[1]!) : err(Errors.wrongArity(name));
+      case 'quit':
+        return OK;
+      case 'auth': {
+        if (argv.length !== 2 && argv.length !== 3) return err(Errors.wrongArity(name));
+        const [user, pw] = argv.length === 3 ? [args[0]!, args[1]!] : ['admin', args[0]!];
+        return authenticate(conn, user, pw);
+      }
+      case 'hello':
+        return hello(conn, args);
+      case 'select': {
+        if (!arity(2)) return err(Errors.wrongArity(name));
+        if (!/^\d+$/.test(args[0]!)) return err(Errors.notInteger);
+        const db = Number(args[0]);
+        if (db >= 16) return err('ERR DB index is out of range');
+        const u = conn.session.user === null ? undefined : core.view().store.users().get(conn.session.user);
+        if (u && u.dbs !== null && !u.dbs.includes(db)) return err(`NOPERM User ${u.name} has no permissions to access database ${db}`);
+        conn.session.db = db;
+        return OK;
+      }
+      case 'client':
+        return clientCommand(conn, args);
+      case 'config':
+        return configCommand(conn, args);
+      case 'command':
+        return commandCommand(args);
+      case 'info':
+        return { t: 'verbatim', format: 'txt', s: infoText(args[0]?.toLowerCase() ?? 'default', infoInput()) };
+      case 'wait':
+        return waitCommand(conn, args);
+      case 'acl':
+        return aclCommand(conn, args);
+      case 'save':
+      case 'bgsave':
+        if (!isAdmin(conn)) return err(Errors.noPerm(name));
+        driver.deliver(nodeId('server'), { type: 'k.compact' });
+        return name === 'save' ? OK : simple('Background saving started');
+      case 'lastsave':
+        return int(Math.floor((snapshotState.lastAtMs ?? startedAtMs) / 1000));
+      default:
+        return null;
+    }
+  }
+
+  function infoInput() {
+    const v = core.view();
+    const ks = keeper.stats();
+    return {
+      version,
+      redisCompatVersion,
+      port,
+      uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
+      connectedClients: connections.size,
+      usedMemory: v.store.usedMemoryBytes(),
+      maxmemory: opts.maxmemoryBytes,
+      policy: opts.policy,
+      logTail: v.tail,
+      durableOffset: keeper.durableOffset,
+      snapshots: ks.snapshotsWritten,
+      lastSnapshotAtMs: snapshotState.lastAtMs,
+      walBytes: driver.stats.bytesWritten,
+      commands: v.stats.commands,
+      connectionsReceived: Number((metrics.connectionsTotal as unknown as { hashMap: Record<string, { value: number }> }).hashMap['']?.value ?? 0),
+      expiredKeys: v.store.stats.expiredKeys,
+      evictedKeys: v.store.stats.evictedKeys,
+      keyspace: Array.from({ length: 16 }, (_, db) => ({ db, keys: v.store.dbSize(db) })).filter((d) => d.keys > 0),
+    };
+  }
+
+  async function hello(conn: Connection, args: string[]): Promise<Reply> {
+    let i = 0;
+    if (args.length > 0) {
+      const p = args[0]!;
+      if (!/^\d+$/.test(p)) return err('ERR Protocol version is not an integer or out of range');
+      const proto = Number(p);
+      if (proto !== 2 && proto !== 3) return err('NOPROTO unsupported protocol version');
+      i = 1;
+      for (; i < args.length; i++) {
+        const opt = args[i]!.toLowerCase();
+        if (opt === 'auth' && i + 2 < args.length + 1 && args[i + 2] !== undefined) {
+          const r = await authenticate(conn, args[i + 1]!, args[i + 2]!);
+          if (r.t === 'error') return r;
+          i += 2;
+        } else if (opt === 'setname' && args[i + 1] !== undefined) {
+          conn.session.name = args[i + 1]!;
+          i += 1;
+        } else return err(`ERR Syntax error in HELLO option '${args[i]}'`);
+      }
+      if (!conn.session.authenticated) return err(Errors.noAuth);
+      conn.session.proto = proto as 2 | 3;
+    } else if (!conn.session.authenticated) return err(Errors.noAuth);
+    return {
+      t: 'map',
+      entries: [
+        [bulkStr('server'), bulkStr('redis')],
+        [bulkStr('version'), bulkStr(redisCompatVersion)],
+        [bulkStr('proto'), int(conn.session.proto)],
+        [bulkStr('id'), int(conn.id)],
+        [bulkStr('mode'), bulkStr('standalone')],
+        [bulkStr('role'), bulkStr('master')],
+        [bulkStr('modules'), array([])],
+        [bulkStr('keepsake'), bulkStr(version)],
+      ],
+    };
+  }
+
+  function clientCommand(conn: Connection, args: string[]): Reply {
+    const sub = (args[0] ?? '').toLowerCase();
+    switch (sub) {
+      case 'id':
+        return int(conn.id);
+      case 'setname':
+        if (args.length !== 2) return err(Errors.wrongArity('client|setname'));
+        if (/\s/.test(args[1]!)) return err('ERR Client names cannot contain spaces, newlines or special characters.');
+        conn.session.name = args[1]!;
+        return OK;
+      case 'getname':
+        return conn.session.name === '' ? NULL : bulkStr(conn.session.name);
+      case 'setinfo':
+        return OK;
+      case 'info':
+        return { t: 'verbatim', format: 'txt', s: clientLine(conn) + '\n' };
+      case 'list':
+        return { t: 'verbatim', format: 'txt', s: [...connections.values()].map((c) => clientLine(c) + '\n').join('') };
+      case 'kill': {
+        if (!isAdmin(conn)) return err(Errors.noPerm('client|kill'));
+        const target =
+          args.length === 2
+            ? [...connections.values()].find((c) => c.addr === args[1])
+            : args[1]?.toLowerCase() === 'id'
+              ? [...connections.values()].find((c) => String(c.id) === args[2])
+              : args[1]?.toLowerCase() === 'addr'
+                ? [...connections.values()].find((c) => c.addr === args[2])
+                : undefined;
+        if (!target) return args.length === 2 ? err('ERR No such client') : int(0);
+        target.destroy();
+        return args.length === 2 ? OK : int(1);
+      }
+      case 'ack': {
+        if (args.length === 1) return bulkStr(conn.session.ack);
+        const level = parseAck(args[1] ?? '');
+        if (!level || args.length !== 2) return err('ERR CLIENT ACK takes one of: memory, one, quorum, all');
+        conn.session.ack = level;
+        return OK;
+      }
+      default:
+        return err(`ERR unknown subcommand '${args[0] ?? ''}'. Try CLIENT HELP.`);
+    }
+  }
+
+  function clientLine(c: Connection): string {
+    const now = Date.now();
+    return `id=${c.id} addr=${c.addr} laddr=${c.socket.localAddress}:${c.socket.localPort} name=${c.session.name} age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor((now - c.lastCommandAtMs) / 1000)} db=${c.session.db} user=${c.session.user ?? 'default'} resp=${c.session.proto} ack=${c.session.ack} cmd=${c.lastCommand}`;
+  }
+
+  function configCommand(conn: Connection, args: string[]): Reply {
+    const sub = (args[0] ?? '').toLowerCase();
+    const params: Record<string, string> = {
+      maxmemory: String(opts.maxmemoryBytes),
+      'maxmemory-policy': opts.policy,
+      save: '',
+      appendonly: 'yes',
+      appendfsync: 'always',
+      databases: '16',
+      port: String(port),
+      bind: opts.host,
+      timeout: '0',
+      'keepsake-ack': opts.defaultAck,
+      'proto-max-bulk-len': String(512 * 1024 * 1024),
+    };
+    if (sub === 'get') {
+      if (args.length < 2) return err(Errors.wrongArity('config|get'));
+      const out: Reply[] = [];
+      for (const pattern of args.slice(1)) {
+        const re = globToRegExp(pattern.toLowerCase());
+        for (const [k, v] of Object.entries(params)) if (re.test(k)) out.push(bulkStr(k), bulkStr(v));
+      }
+      return conn.session.proto === 3 ? { t: 'map', entries: pairs(out) } : array(out);
+    }
+    if (sub === 'set') return err('ERR CONFIG SET is not supported for this parameter (restart with the flag instead)');
+    if (sub === 'resetstat') return OK;
+    return err(`ERR unknown subcommand '${args[0] ?? ''}'. Try CONFIG HELP.`);
+  }
+
+  function commandCommand(args: string[]): Reply {
+    const sub = (args[0] ?? '').toLowerCase();
+    const specs = [...commandTable.values()].filter((c) => !c.name.startsWith('ksuser.'));
+    const entry = (c: (typeof specs)[number]): Reply =>
+      array([bulkStr(c.name), int(c.arity), array(c.flags.map((f) => simple(f))), int(c.firstKey), int(c.lastKey), int(c.keyStep)]);
+    if (sub === '') return array(specs.map(entry));
+    if (sub === 'count') return int(specs.length);
+    if (sub === 'info') return array(args.slice(1).map((n) => {
+      const c = specs.find((x) => x.name === n.toLowerCase());
+      return c ? entry(c) : NULL;
+    }));
+    if (sub === 'docs') return array([]);
+    return err(`ERR unknown subcommand '${args[0]}'. Try COMMAND HELP.`);
+  }
+
+  function waitCommand(conn: Connection, args: string[]): Reply | Promise<Reply> {
+    if (args.length !== 2) return err(Errors.wrongArity('wait'));
+    if (!/^\d+$/.test(args[0]!) || !/^\d+$/.test(args[1]!)) return err(Errors.notInteger);
+    const want = Number(args[0]);
+    const timeoutMs = Number(args[1]);
+    const count = () => core.keepersDurableAt(conn.session.lastOffset);
+    if (count() >= want) return int(count());
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const tick = setInterval(() => {
+        if (count() >= want || (timeoutMs > 0 && Date.now() - started >= timeoutMs) || conn.isClosing) {
+          clearInterval(tick);
+          resolve(int(count()));
+        }
+      }, 2);
+    });
+  }
+
+  async function aclCommand(conn: Connection, args: string[]): Promise<Reply> {
+    const sub = (args[0] ?? '').toLowerCase();
+    const users = core.view().store.users();
+    switch (sub) {
+      case 'whoami':
+        return bulkStr(conn.session.user ?? 'default');
+      case 'list':
+      case 'users':
+        if (!isAdmin(conn)) return err(Errors.noPerm(`acl|${sub}`));
+        return array([...users.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((u) => bulkStr(sub === 'users' ? u.name : aclLine(u))));
+      case 'setuser': {
+        if (!isAdmin(conn)) return err(Errors.noPerm('acl|setuser'));
+        const name = args[1];
+        if (!name) return err(Errors.wrongArity('acl|setuser'));
+        const existing = users.get(name);
+        let role = existing?.role ?? 'readonly';
+        let dbs = existing?.dbs === undefined || existing.dbs === null ? '*' : existing.dbs.join(',');
+        let password: string | null = null;
+        for (const rule of args.slice(2)) {
+          if (rule.startsWith('>')) password = rule.slice(1);
+          else if (rule.startsWith('role:')) role = rule.slice(5) as UserRecord['role'];
+          else if (rule.startsWith('db:')) dbs = rule.slice(3);
+          else return err(`ERR Error in ACL SETUSER modifier '${rule}': use >password, role:admin|readwrite|readonly, db:*|0,1,...`);
+        }
+        if (password === null && !existing) return err('ERR a new user needs a password (>password)');
+        if (password !== null && Buffer.byteLength(password) > passwordBytesMax) return err('ERR password too long');
+        const rec = password !== null ? hashPassword(password) : { algo: existing!.algo, salt: existing!.salt, hash: existing!.hash };
+        return internal(['KSUSER.SET', name, role, dbs, rec.algo, rec.salt, rec.hash]);
+      }
+      case 'deluser': {
+        if (!isAdmin(conn)) return err(Errors.noPerm('acl|deluser'));
+        let n = 0;
+        for (const name of args.slice(1)) {
+          if (name === 'admin') return err("ERR The 'admin' user cannot be removed.");
+          const r = await internal(['KSUSER.DEL', name]);
+          if (r.t === 'int') n += Number(r.n);
+        }
+        return int(n);
+      }
+      default:
+        return err(`ERR unknown subcommand '${args[0] ?? ''}'. Try ACL HELP.`);
+    }
+  }
+
+  // ---- Shutdown ---------------------------------------------------------------------
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      log.info('shutting down: no new connections; waiting for in-flight writes to become durable');
+      server.close();
+      const deadline = Date.now() + 10_000;
+      while ((core.view().waiters > 0 || keeper.durableOffset < core.view().tail) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      for (const c of connections.values()) c.destroy();
+      await driver.stop();
+      await metricsServer?.close();
+      log.info({ offset: core.view().tail, durable: keeper.durableOffset }, 'stopped');
+    })();
+    return closing;
+  };
+
+  return { port, metricsPort: metricsServer?.port ?? null, caCertPath, generatedAdminPassword, metrics, close };
+}
+
+function aclLine(u: UserRecord): string {
+  return `user ${u.name} on role:${u.role} db:${u.dbs === null ? '*' : u.dbs.join(',')} #${u.algo}`;
+}
+
+function totalKeys(core: Core): number {
+  let n = 0;
+  for (let db = 0; db < 16; db++) n += core.view().store.dbSize(db);
+  return n;
+}
+
+function pairs(flat: Reply[]): (readonly [Reply, Reply])[] {
+  const out: (readonly [Reply, Reply])[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+}
+
+/** Verify without blocking the event loop (scrypt is deliberately slow). */
+export async function verifyPasswordAsync(pw: string, rec: { algo: string; salt: string; hash: string }): Promise<boolean> {
+  if (Buffer.byteLength(pw) > passwordBytesMax) return false;
+  const salt = Buffer.from(rec.salt, 'hex');
+  const want = Buffer.from(rec.hash, 'hex');
+  if (want.length !== hashBytes) return false;
+  const got = rec.algo === 'scrypt' ? await scrypt(pw, salt, hashBytes, { N: scryptN, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }) : await pbkdf2(pw, salt, pbkdf2Iterations, hashBytes, 'sha512');
+  return timingSafeEqual(got, want);
+}

@@ -1,0 +1,463 @@
+// Keepsake scenarios: the real state machines (Core, Keeper, Store) under the simulator.
+// A scenario is data (`KvScenarioConfig`): topology (solo = a Core with an embedded Keeper in
+// one process, or one Core with separate Keepers), workload (mix, keys, rate, acknowledgement
+// level), faults (fixed and swarm-drawn), durations and which checks apply.
+//
+// Checks of every run:
+// - linearizability of the client history (Porcupine-style, per key), including the final
+//   read-back of every key after the liveness phase;
+// - durability: every write acknowledged at a level the scenario promises survives is
+//   present after recovery, or superseded (sim/checkers/durability.ts);
+// - invariants of the machines after every run (Keeper checksums and offsets, Core/Keeper
+//   agreement: the recovered store equals the replay of the Keepers' log);
+// - liveness: after every fault heals, the read-back completes within `livenessMs`.
+
+import { Colocated } from '../core/node/colocated';
+import { Core, coreConfigDefaults, type CoreConfig } from '../core/node/core';
+import { isKeeperMsg, keeperNode } from '../core/node/keeper-node';
+import { StoreMaterializer } from '../core/keeper/store-materializer';
+import { nodeFrameTags, type AckLevel, type NodeMsg } from '../core/node/protocol';
+import { Keeper } from '../core/keeper/keeper';
+import { FrameCodec } from '../net/frame';
+import type { Reply } from '../net/reply';
+import { nodeId, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../net/types';
+import { checkDurability, checkLinearizability, durabilityCheckResult, linearizabilityCheckResult, type CheckResult } from '../sim/checkers/index';
+import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig, type TimedFault } from '../sim/faults';
+import { describeInput, HistoryRecorder, type KvInput, type KvOutput, type KvValue, type Operation } from '../sim/history';
+import { SeededRng } from '../sim/rng';
+import type { OpView, Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
+import { World, type DiskLatencyConfig } from '../sim/world';
+
+export interface KvScenarioConfig {
+  readonly name: string;
+  readonly description: string;
+  /** 'solo': one process = Core + embedded Keeper. 'split': one Core node and `keepers` Keeper nodes. */
+  readonly topology: { readonly kind: 'solo' } | { readonly kind: 'split'; readonly keepers: number };
+  readonly clients: number;
+  readonly keys: number;
+  readonly opsPerSecPerClient: number;
+  /** Relative weights of operation kinds. */
+  readonly mix: { readonly get: number; readonly set: number; readonly incr: number; readonly del: number; readonly mget: number; readonly mset: number };
+  readonly ack: AckLevel;
+  /** Levels whose acknowledged writes this scenario's faults must not lose. */
+  readonly survivingLevels: readonly AckLevel[];
+  readonly durationMs: number;
+  readonly livenessMs: number;
+  readonly requestTimeoutMs: number;
+  readonly network: { latencyMinMs: number; latencyJitterMeanMs: number; dropRate: number; duplicateRate: number; reorderRate: number };
+  readonly disk?: Partial<DiskLatencyConfig>;
+  /** Swarm fault families; node lists are filled from the topology. */
+  readonly swarm: (Omit<SwarmConfig, 'nodes' | 'netNodes' | 'diskNodes'> & { readonly targets: 'cores' | 'keepers' | 'all' }) | null;
+  /** Faults at fixed times, by role: 'core' / 'keeper1' / ... are resolved against the topology. */
+  readonly fixedFaults?: readonly TimedFault[];
+  readonly keeper: { readonly snapshotEveryRecords: number; readonly segmentBytesMax: number };
+}
+
+const codec = new FrameCodec<NodeMsg>({ tags: nodeFrameTags, frameBytesMax: 16 * 1024 * 1024 });
+const probeClient = 'probe';
+
+interface Topology {
+  readonly coreHost: NodeId;
+  readonly coreId: NodeId;
+  readonly keepers: readonly NodeId[];
+  /** Nodes with disks (what disk faults hit). */
+  readonly diskNodes: readonly NodeId[];
+  readonly serverNodes: readonly NodeId[];
+}
+
+function topology(cfg: KvScenarioConfig): Topology {
+  if (cfg.topology.kind === 'solo') {
+    const host = nodeId('solo1');
+    return { coreHost: host, coreId: nodeId('solo1-core'), keepers: [nodeId('solo1-keeper')], diskNodes: [host], serverNodes: [host] };
+  }
+  const keepers = Array.from({ length: cfg.topology.keepers }, (_, i) => nodeId(`keeper${i + 1}`));
+  const core = nodeId('core1');
+  return { coreHost: core, coreId: core, keepers, diskNodes: keepers, serverNodes: [core, ...keepers] };
+}
+
+/** A sequential client speaking c.req/c.reply, recording its operations in the history. */
+class KvClient implements Machine<NodeMsg> {
+  private next = 0;
+  private inFlight: { req: number; id: number; input: KvInput } | null = null;
+  private reqSeq = 0;
+
+  constructor(
+    private readonly env: MachineEnv,
+    private readonly server: NodeId,
+    private readonly ops: readonly PlannedOp<KvInput>[],
+    private readonly ack: AckLevel,
+    private readonly timeoutMs: number,
+    /** The workload stops here (the safety phase's end): later operations are not issued. */
+    private readonly stopAtMs: number,
+    private readonly record: { invoke(client: string, input: KvInput): number; complete(id: number, out: KvOutput): void },
+  ) {}
+
+  step(input: Input<NodeMsg>, nowMs: number): Effect<NodeMsg>[] {
+    switch (input.type) {
+      case 'start':
+        return this.scheduleNext(nowMs);
+      case 'timeout':
+        if (input.name === 'issue') return this.issue();
+        if (input.name === 'deadline' && this.inFlight) {
+          this.record.complete(this.inFlight.id, { type: 'unknown' });
+          this.inFlight = null;
+          return this.scheduleNext(nowMs);
+        }
+        return [];
+      case 'message': {
+        const m = input.msg;
+        if (m.type !== 'c.reply' || !this.inFlight || m.req !== this.inFlight.req) return [];
+        this.record.complete(this.inFlight.id, toOutput(this.inFlight.input, m.reply));
+        this.inFlight = null;
+        return [{ type: 'cancelTimer', name: 'deadline' }, ...this.scheduleNext(nowMs)];
+      }
+      case 'disk':
+        return [];
+    }
+  }
+
+  private scheduleNext(nowMs: number): Effect<NodeMsg>[] {
+    const op = this.ops[this.next];
+    if (!op || nowMs >= this.stopAtMs) return [];
+    return [{ type: 'timer', name: 'issue', afterMs: Math.max(0, op.atMs - nowMs) }];
+  }
+
+  private issue(): Effect<NodeMsg>[] {
+    const planned = this.ops[this.next++];
+    if (!planned || this.inFlight) return [];
+    const req = ++this.reqSeq;
+    const id = this.record.invoke(this.env.id, planned.op);
+    this.inFlight = { req, id, input: planned.op };
+    return [
+      { type: 'send', to: this.server, msg: { type: 'c.req', req, argv: toArgv(planned.op).map((s) => Buffer.from(s)), db: 0, user: null, ack: this.ack } },
+      { type: 'timer', name: 'deadline', afterMs: this.timeoutMs },
+    ];
+  }
+}
+
+export function toArgv(op: KvInput): string[] {
+  switch (op.type) {
+    case 'get':
+      return ['GET', op.key];
+    case 'set':
+      return ['SET', op.key, op.value];
+    case 'del':
+      return ['DEL', ...op.keys];
+    case 'incr':
+      return ['INCRBY', op.key, String(op.by)];
+    case 'mget':
+      return ['MGET', ...op.keys];
+    case 'mset':
+      return ['MSET', ...op.pairs.flat()];
+    case 'cas':
+      throw new Error('cas is not generated for the Keepsake workload (no native compare-and-set without transactions)');
+  }
+}
+
+const bulkText = (r: Reply): KvValue => (r.t === 'bulk' ? Buffer.from(r.b).toString() : null);
+
+/** Map a reply to the history's outcome. Refusals before execution are `fail`; UNCERTAIN is `unknown`. */
+export function toOutput(op: KvInput, r: Reply): KvOutput {
+  if (r.t === 'error') {
+    if (r.s.startsWith('UNCERTAIN')) return { type: 'unknown' };
+    if (op.type === 'incr' && r.s.startsWith('ERR value is not an integer')) return { type: 'error', error: 'notInteger' };
+    return { type: 'fail', reason: r.s };
+  }
+  switch (op.type) {
+    case 'get':
+      return { type: 'value', value: bulkText(r) };
+    case 'set':
+    case 'mset':
+      return r.t === 'simple' ? { type: 'ok' } : { type: 'fail', reason: `unexpected reply ${r.t}` };
+    case 'del':
+      return r.t === 'int' ? { type: 'count', count: Number(r.n) } : { type: 'fail', reason: `unexpected reply ${r.t}` };
+    case 'incr':
+      return r.t === 'int' ? { type: 'int', value: Number(r.n) } : { type: 'fail', reason: `unexpected reply ${r.t}` };
+    case 'mget':
+      return r.t === 'array' ? { type: 'values', values: r.items.map(bulkText) } : { type: 'fail', reason: `unexpected reply ${r.t}` };
+    case 'cas':
+      return { type: 'fail', reason: 'cas unsupported' };
+  }
+}
+
+/**
+ * Keys come in pairs (k0,k1), (k2,k3), ...: single-key operations use any key, multi-key ones
+ * (mget, mset) stay within one pair, so the linearizability checker's per-component search
+ * stays small (a multi-key operation links the keys it touches into one component).
+ */
+function drawOp(rng: SeededRng, cfg: KvScenarioConfig, client: string, n: number): KvInput {
+  const keyOf = () => `k${rng.int(cfg.keys)}`;
+  const pairOf = (): [string, string] => {
+    const p = rng.int(Math.max(1, Math.floor(cfg.keys / 2)));
+    return [`k${2 * p}`, `k${2 * p + 1}`];
+  };
+  const m = cfg.mix;
+  const total = m.get + m.set + m.incr + m.del + m.mget + m.mset;
+  let x = rng.next() * total;
+  if ((x -= m.get) < 0) return { type: 'get', key: keyOf() };
+  if ((x -= m.set) < 0) return { type: 'set', key: keyOf(), value: `${client}-${n}` };
+  if ((x -= m.incr) < 0) return { type: 'incr', key: `n${rng.int(counterKeys(cfg))}`, by: 1 + rng.int(5) };
+  if ((x -= m.del) < 0) return { type: 'del', keys: [keyOf()] };
+  if ((x -= m.mget) < 0) return { type: 'mget', keys: pairOf() };
+  return { type: 'mset', pairs: pairOf().map((k, i) => [k, `${client}-${n}.${i}`] as const) };
+}
+
+const counterKeys = (cfg: KvScenarioConfig) => Math.max(1, Math.floor(cfg.keys / 2));
+
+/** One read-back round: an MGET per key pair and a GET per counter (every key the workload touches). */
+function readBackRound(cfg: KvScenarioConfig): KvInput[] {
+  const pairs = Math.ceil(cfg.keys / 2);
+  const out: KvInput[] = [];
+  for (let p = 0; p < pairs; p++) out.push(2 * p + 1 < cfg.keys ? { type: 'mget', keys: [`k${2 * p}`, `k${2 * p + 1}`] } : { type: 'get', key: `k${2 * p}` });
+  for (let i = 0; i < counterKeys(cfg); i++) out.push({ type: 'get', key: `n${i}` });
+  return out;
+}
+
+export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
+  const top = topology(cfg);
+  const clientIds = Array.from({ length: cfg.clients }, (_, i) => `c${i + 1}`);
+
+  function plan(seed: number): Plan<KvInput> {
+    const workload = new SeededRng(`keepsake:${seed}:workload`);
+    const ops: PlannedOp<KvInput>[] = [];
+    for (const client of clientIds) {
+      let t = workload.exponential(1000 / cfg.opsPerSecPerClient);
+      let n = 0;
+      while (t < cfg.durationMs) {
+        ops.push({ atMs: Math.round(t), client, op: drawOp(workload, cfg, client, ++n) });
+        t += workload.exponential(1000 / cfg.opsPerSecPerClient);
+      }
+    }
+    ops.sort((a, b) => a.atMs - b.atMs || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
+    let faults: TimedFault[] = [...(cfg.fixedFaults ?? [])];
+    if (cfg.swarm) {
+      const targets = cfg.swarm.targets === 'cores' ? [top.coreHost] : cfg.swarm.targets === 'keepers' ? top.keepers.filter((k) => top.serverNodes.includes(k)) : top.serverNodes;
+      const nodes = targets.length > 0 ? targets : [top.coreHost];
+      faults.push(...drawSwarmFaults(new SeededRng(`keepsake:${seed}:faults`), { ...cfg.swarm, nodes: nodes.map(String), netNodes: [...top.serverNodes.map(String), ...clientIds], diskNodes: top.diskNodes.map(String) }, cfg.durationMs));
+      faults = faults.sort((a, b) => a.atMs - b.atMs);
+    }
+    return { scenario: cfg.name, seed, durationMs: cfg.durationMs, livenessMs: cfg.livenessMs, faults, ops };
+  }
+
+  function execute(p: Plan<KvInput>, opts: { keepTrace?: boolean }) {
+    let world: World<NodeMsg> | null = null;
+    const recorder = new HistoryRecorder();
+    const opClients: string[] = [];
+    const record = {
+      invoke(client: string, input: KvInput): number {
+        const id = recorder.invoke(client, input, world!.now);
+        opClients[id] = client;
+        world!.note(client, `invoke #${id} ${describeInput(input)}`);
+        return id;
+      },
+      complete(id: number, out: KvOutput): void {
+        recorder.complete(id, out, world!.now);
+        world!.note(opClients[id]!, `complete #${id} ${out.type}${'value' in out ? ` ${JSON.stringify(out.value)}` : ''}`);
+      },
+    };
+    const byClient = new Map<string, PlannedOp<KvInput>[]>();
+    for (const op of p.ops) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
+    // The read-back: after healing, the probe reads every key, round after round, until one
+    // whole round succeeds (the liveness condition); that round is the recovered state.
+    const round = readBackRound(cfg);
+    const roundGapMs = 300;
+    const probeOps: PlannedOp<KvInput>[] = [];
+    for (let r = 0; r * roundGapMs < p.livenessMs; r++) for (const op of round) probeOps.push({ atMs: p.durationMs + 50 + r * roundGapMs, client: probeClient, op });
+    byClient.set(probeClient, probeOps);
+
+    const coreCfg: CoreConfig = { ...coreConfigDefaults, keepers: top.keepers };
+    const keeperOf = (id: NodeId, env: MachineEnv) =>
+      new Keeper({
+        id,
+        peers: top.keepers.filter((k) => k !== id),
+        snapshotEveryRecords: cfg.keeper.snapshotEveryRecords,
+        snapshotEveryBytes: 64 * 1024 * 1024,
+        segmentBytesMax: cfg.keeper.segmentBytesMax,
+        stateMachine: new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng }),
+      });
+    const machines = new Map<NodeId, { core?: Core; keeper?: Keeper }>();
+    const serverSpecs =
+      cfg.topology.kind === 'solo'
+        ? [
+            {
+              id: top.coreHost,
+              factory: (env: MachineEnv) => {
+                const core = new Core({ ...env, id: top.coreId }, coreCfg);
+                const keeper = keeperOf(top.keepers[0]!, env);
+                machines.set(top.coreHost, { core, keeper });
+                return new Colocated<NodeMsg>(
+                  top.coreHost,
+                  [
+                    { id: top.coreId, machine: core },
+                    { id: top.keepers[0]!, machine: keeperNode(keeper) },
+                  ],
+                  (_from, msg) => (isKeeperMsg(msg) ? 1 : 0),
+                );
+              },
+            },
+          ]
+        : [
+            {
+              id: top.coreHost,
+              factory: (env: MachineEnv) => {
+                const core = new Core(env, coreCfg);
+                machines.set(top.coreHost, { core });
+                return core;
+              },
+            },
+            ...top.keepers.map((k) => ({
+              id: k,
+              factory: (env: MachineEnv) => {
+                const keeper = keeperOf(k, env);
+                machines.set(k, { keeper });
+                return keeperNode(keeper);
+              },
+            })),
+          ];
+    const clients = [...clientIds, probeClient];
+    world = new World<NodeMsg>({
+      seed: p.seed,
+      keepTrace: opts.keepTrace ?? false,
+      network: cfg.network,
+      diskLatency: cfg.disk ?? {},
+      codec,
+      describeMsg: describeNodeMsg,
+      nodes: [
+        ...serverSpecs,
+        ...clients.map((c) => ({
+          id: nodeId(c),
+          factory: (env: MachineEnv) =>
+            new KvClient(env, top.coreHost, byClient.get(c) ?? [], c === probeClient ? 'quorum' : cfg.ack, cfg.requestTimeoutMs, c === probeClient ? Infinity : p.durationMs, record),
+        })),
+      ],
+    });
+    const w = world;
+    const crashTimes: number[] = [];
+    for (const f of p.faults) {
+      w.at(f.atMs, describeFault(f.fault), () => {
+        if (f.fault.kind === 'crash') crashTimes.push(w.now);
+        applyFault(w, f.fault);
+      });
+    }
+    w.at(p.durationMs, 'heal all (liveness phase)', () => healAll(w, top.serverNodes.map(String)));
+    w.start();
+    w.runUntil(p.durationMs);
+    /** The first read-back round whose every operation succeeded. */
+    const completeRound = (ops: readonly Operation[]): Operation[] | null => {
+      const probes = ops.filter((o) => o.client === probeClient);
+      for (let r = 0; (r + 1) * round.length <= probes.length; r++) {
+        const slice = probes.slice(r * round.length, (r + 1) * round.length);
+        if (slice.every((o) => o.output.type === 'value' || o.output.type === 'values')) return slice;
+      }
+      return null;
+    };
+    const progressed = w.runUntilCondition(() => completeRound(recorder.snapshot()) !== null, p.durationMs + p.livenessMs);
+    const history = recorder.finish(w.now);
+
+    const results: CheckResult[] = [];
+    results.push(linearizabilityCheckResult(checkLinearizability(history, { budgetMs: 20_000, now: () => performance.now() })));
+    const readBack = completeRound(history);
+    const levels = new Set(cfg.survivingLevels.filter((l): l is 'memory' | 'one' | 'quorum' => l !== 'all'));
+    if (readBack && levels.size > 0) {
+      const recovered = new Map<string, KvValue>();
+      for (const o of readBack) {
+        if (o.input.type === 'get' && o.output.type === 'value') recovered.set(o.input.key, o.output.value);
+        if (o.input.type === 'mget' && o.output.type === 'values') o.input.keys.forEach((k, i) => recovered.set(k, (o.output as { values: readonly KvValue[] }).values[i] ?? null));
+      }
+      results.push(
+        durabilityCheckResult(
+          checkDurability({
+            history: history.filter((o) => o.client !== probeClient),
+            defaultLevel: cfg.ack === 'all' ? 'quorum' : cfg.ack,
+            survivingLevels: levels,
+            recovered,
+            recoveryMs: readBack[0]!.invokeMs,
+          }),
+        ),
+      );
+    }
+    const violations: Violation[] = results
+      .filter((r) => r.ok === false)
+      .map((r) => ({ checker: r.checker, kind: r.kind, message: r.explanation, opIds: r.opIds }));
+    violations.push(...machineInvariants(machines));
+    if (!progressed) violations.push({ checker: 'liveness.readBack', kind: 'liveness', message: `the read-back of every key did not succeed within ${p.livenessMs}ms after healing` });
+    return {
+      result: {
+        scenario: p.scenario,
+        seed: p.seed,
+        ok: violations.length === 0,
+        traceHash: w.trace.hash(),
+        violations,
+        stats: {
+          events: w.stats.events,
+          simulatedMs: w.now,
+          ops: history.length,
+          opsOk: history.filter((o) => o.output.type !== 'unknown' && o.output.type !== 'fail').length,
+          opsUnknown: history.filter((o) => o.output.type === 'unknown').length,
+          faults: p.faults.length,
+          messages: w.stats.messagesSent,
+        },
+      },
+      traceLines: w.trace.lines,
+      ops: history.map(opView),
+      nodes: top.serverNodes.map(String),
+      clients,
+      plan: p,
+    };
+  }
+
+  return { name: cfg.name, description: cfg.description, plan, execute };
+}
+
+/** Machine invariants at the end of a run (each with its own checker name). */
+function machineInvariants(machines: Map<NodeId, { core?: Core; keeper?: Keeper }>): Violation[] {
+  const out: Violation[] = [];
+  for (const [id, m] of [...machines].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (m.keeper) {
+      try {
+        m.keeper.invariants();
+      } catch (e) {
+        out.push({ checker: 'keeper.invariants', kind: 'safety', message: `${id}: ${(e as Error).message}` });
+      }
+    }
+    if (m.core) {
+      const v = m.core.view();
+      if (v.phase === 'serving' && v.waiters > 0 && v.durableQuorum >= v.tail) out.push({ checker: 'core.waiters', kind: 'safety', message: `${id}: ${v.waiters} replies held although everything is durable` });
+    }
+  }
+  return out;
+}
+
+function opView(o: Operation): OpView {
+  const out = o.output;
+  const outcome = out.type === 'unknown' ? 'unknown' : out.type === 'fail' ? 'fail' : 'ok';
+  const shown = out.type === 'value' ? ` -> ${JSON.stringify(out.value)}` : out.type === 'int' ? ` -> ${out.value}` : out.type === 'values' ? ` -> ${JSON.stringify(out.values).slice(0, 80)}` : out.type === 'fail' ? ` (${out.reason.slice(0, 40)})` : '';
+  return { id: o.id, client: o.client, label: `${describeInput(o.input)}${shown}`, invokeMs: o.invokeMs, completeMs: Number.isFinite(o.completeMs) ? o.completeMs : null, outcome };
+}
+
+function describeNodeMsg(m: NodeMsg): string {
+  switch (m.type) {
+    case 'c.req':
+      return `c.req #${m.req} ${m.argv.map((a) => Buffer.from(a).toString()).join(' ').slice(0, 120)} ack=${m.ack}`;
+    case 'c.reply':
+      return `c.reply #${m.req} ${m.reply.t === 'error' || m.reply.t === 'simple' ? m.reply.s : m.reply.t === 'bulk' ? JSON.stringify(Buffer.from(m.reply.b).toString()) : m.reply.t === 'int' ? String(m.reply.n) : m.reply.t} @${m.offset}`;
+    case 'k.append':
+      return `k.append t${m.term} after ${m.prevOffset}/${m.prevTerm} +${m.entries.length}${m.entries.length > 0 ? ` [${m.entries[0]!.offset}..${m.entries[m.entries.length - 1]!.offset}]` : ''}`;
+    case 'k.appendOk':
+      return `k.appendOk t${m.term} durable ${m.durableOffset}`;
+    case 'k.appendReject':
+      return `k.appendReject t${m.term} ${m.reason} durable ${m.durableOffset}`;
+    case 'k.query':
+      return 'k.query';
+    case 'k.state':
+      return `k.state t${m.term} durable ${m.durableOffset}/${m.durableTerm} snap ${m.snapshotOffset} corrupt ${m.corruptRanges.length}`;
+    case 'k.fetch':
+      return `k.fetch from ${m.fromOffset}`;
+    case 'k.snapshot':
+      return `k.snapshot @${m.offset} t${m.term} ${m.data.length}B`;
+    case 'k.entries':
+      return `k.entries +${m.entries.length} durable ${m.durableOffset}`;
+    case 'k.compact':
+      return 'k.compact';
+  }
+}
