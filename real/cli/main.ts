@@ -1,6 +1,8 @@
 // The `keepsake` command. Every subcommand has --help; `keepsake --help` shows the surface.
 
 import { Command } from 'commander';
+import { registerClientCommand } from './client-command';
+import { registerServerCommands } from './server-commands';
 import { registerSimCommands } from './sim-commands';
 
 const program = new Command();
@@ -12,5 +14,7 @@ program
   .configureOutput({ outputError: (s, write) => write(`keepsake: ${s.replace(/^error: /, '')}`) });
 
 registerSimCommands(program);
+registerServerCommands(program);
+registerClientCommand(program);
 
 await program.parseAsync(process.argv);

@@ -91,7 +91,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         peers: [],
         snapshotEveryRecords: opts.snapshotEveryRecords,
         snapshotEveryBytes: 256 * 1024 * 1024,
-        segmentBytesMax: 64 * 1024 * 1024,
+        segmentBytesMax: 16 * 1024 * 1024,
         stateMachine: new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng }),
       });
       return new Colocated<NodeMsg>(
