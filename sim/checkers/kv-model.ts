@@ -10,7 +10,7 @@
 // after everything, where nothing can observe it).
 
 import { assert, unreachable } from '../../net/types';
-import type { KvInput, KvOutput, KvValue } from '../history';
+import { opKeys, type KvInput, type KvOutput, type KvValue } from '../history';
 
 export type KvState = readonly KvValue[];
 
@@ -24,6 +24,8 @@ export interface KvModel {
   step(state: KvState, input: KvInput, output: KvOutput): KvState | null;
   /** A string equal for equal states and different for different ones. */
   hash(state: KvState): string;
+  /** The state slots an operation touches (no duplicates). */
+  slotsOf(input: KvInput): readonly number[];
 }
 
 const integerRe = /^-?(0|[1-9][0-9]*)$/;
@@ -51,6 +53,7 @@ export function kvModel(keys: readonly string[]): KvModel {
     init: keys.map(() => null),
     step: (state, input, output) => stepKv(state, input, output, at),
     hash: keys.length === 1 ? hashOne : hashMany,
+    slotsOf: (input) => [...new Set(opKeys(input).map(at))],
   };
 }
 

