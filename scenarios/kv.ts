@@ -51,6 +51,10 @@ export interface KvScenarioConfig {
   /** Faults at fixed times, by role: 'core' / 'keeper1' / ... are resolved against the topology. */
   readonly fixedFaults?: readonly TimedFault[];
   readonly keeper: { readonly snapshotEveryRecords: number; readonly segmentBytesMax: number };
+  /** After the read-back, every Keeper must reach the Core's log tail within the liveness bound. */
+  readonly checkKeepersConverge?: boolean;
+  /** This Keeper must have caught up by offset: entries from peers or the Core, never a snapshot install. */
+  readonly checkCatchUpByOffset?: string;
 }
 
 const codec = new FrameCodec<NodeMsg>({ tags: nodeFrameTags, frameBytesMax: 16 * 1024 * 1024 });
@@ -352,9 +356,23 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
       return null;
     };
     const progressed = w.runUntilCondition(() => completeRound(recorder.snapshot()) !== null, p.durationMs + p.livenessMs);
+    let convergeFailure: CheckResult | null = null;
+    if (cfg.checkKeepersConverge && progressed) {
+      const converged = () => {
+        const core = machines.get(top.coreHost)?.core;
+        if (!core) return false;
+        const tail = core.view().tail;
+        return top.keepers.every((k) => (machines.get(cfg.topology.kind === 'solo' ? top.coreHost : k)?.keeper?.durableOffset ?? -1) >= tail);
+      };
+      if (!w.runUntilCondition(converged, p.durationMs + 2 * p.livenessMs)) {
+        const offsets = top.keepers.map((k) => `${k}=${machines.get(k)?.keeper?.durableOffset ?? 'down'}`).join(' ');
+        convergeFailure = { checker: 'liveness.keepersConverge', ok: false, kind: 'liveness', explanation: `Keepers did not all reach the Core's tail ${machines.get(top.coreHost)?.core?.view().tail} after healing: ${offsets}`, opIds: [] };
+      }
+    }
     const history = recorder.finish(w.now);
 
     const results: CheckResult[] = [];
+    if (convergeFailure) results.push(convergeFailure);
     results.push(linearizabilityCheckResult(checkLinearizability(history, { budgetMs: 20_000, now: () => performance.now() })));
     const readBack = completeRound(history);
     const levels = new Set(cfg.survivingLevels.filter((l): l is 'memory' | 'one' | 'quorum' => l !== 'all'));
@@ -375,6 +393,12 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
           }),
         ),
       );
+    }
+    if (cfg.checkCatchUpByOffset) {
+      const k = machines.get(nodeId(cfg.checkCatchUpByOffset))?.keeper;
+      if (k && k.stats().snapshotsInstalled > 0) {
+        results.push({ checker: 'keeper.catchUpByOffset', ok: false, kind: 'safety', explanation: `${cfg.checkCatchUpByOffset} installed ${k.stats().snapshotsInstalled} snapshot(s) instead of catching up by offset`, opIds: [] });
+      }
     }
     const violations: Violation[] = results
       .filter((r) => r.ok === false)

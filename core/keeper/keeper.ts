@@ -364,15 +364,23 @@ export class Keeper implements Machine<KeeperMsg> {
       this.reject(from, 'diskFull'); // back-pressure: the leader retries
       return 'done';
     }
+    const gap = m.prevOffset > this.lastOffset;
     const res = this.acceptEntries(m.prevOffset, m.prevTerm, m.entries);
     if (res !== 'ok') {
       this.reject(from, 'mismatch');
+      // The leader is ahead of us by more than it still holds: fetch the gap from peers.
+      if (gap) {
+        this.heardPeer = false;
+        this.maybeCatchUp();
+      }
       return 'done';
     }
     this.counters.appendsAccepted += 1;
     const upTo = m.prevOffset + m.entries.length;
     if (upTo <= this.durableOffset) {
-      this.send(from, { type: 'k.appendOk', term: this.fenceTerm, durableOffset: this.durableOffset });
+      // Report only what is known to match the leader's log (Raft's matchIndex): entries
+      // beyond `upTo` may be an older leader's, to be cut when this leader reaches them.
+      this.send(from, { type: 'k.appendOk', term: this.fenceTerm, durableOffset: upTo });
     } else if (this.waiters.length < waitersMax) {
       this.waiters.push({ to: from, upTo });
     }
@@ -584,12 +592,10 @@ export class Keeper implements Machine<KeeperMsg> {
   private ackWaiters(): void {
     const [done, wait] = partition(this.waiters, (w) => w.upTo <= this.durableOffset);
     this.waiters = wait;
-    const told = new Set<NodeId>();
-    for (const w of done) {
-      if (told.has(w.to)) continue;
-      told.add(w.to);
-      this.send(w.to, { type: 'k.appendOk', term: this.fenceTerm, durableOffset: this.durableOffset });
-    }
+    // One answer per leader: the highest offset it appended that is now durable (its match index).
+    const best = new Map<NodeId, number>();
+    for (const w of done) best.set(w.to, Math.max(best.get(w.to) ?? 0, w.upTo));
+    for (const [to, upTo] of best) this.send(to, { type: 'k.appendOk', term: this.fenceTerm, durableOffset: upTo });
   }
 
   // ---- suffix truncation (log mismatch) -------------------------------------------------

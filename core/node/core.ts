@@ -93,6 +93,9 @@ export interface CoreStats {
   recoveredFromSnapshot: number;
 }
 
+/** Unanswered fetches from the chosen recovery source before recovery starts over. */
+export const recoveryFetchRetriesMax = 5;
+
 /** A write's arguments must fit one WAL record with room for the mutations it may add (evictions). */
 export const requestBytesMax = recordPayloadBytesMax - 256 * 1024;
 
@@ -126,6 +129,7 @@ export class Core implements Machine<NodeMsg> {
    */
   private readonly lastReq = new Map<NodeId, number>();
   private recoveryTarget = 0;
+  private fetchRetries = 0;
   readonly stats: CoreStats = { commands: 0, writes: 0, entriesAppended: 0, refusedWrites: 0, recoveries: 0, recoveredEntries: 0, recoveredFromSnapshot: 0 };
 
   constructor(
@@ -219,7 +223,8 @@ export class Core implements Machine<NodeMsg> {
     const view = this.keepers.get(from);
     if (!view) return [];
     view.state = msg;
-    view.durable = Math.max(view.durable, msg.durableOffset);
+    // Not `durable`: that counts only offsets a Keeper acknowledged in our term (appendOk), which
+    // certify its log matches ours. Its own durable offset may include an older leader's suffix.
     this.term = Math.max(this.term, msg.term);
     if (this.phase !== 'recovering' || this.recoverySource !== null) return [];
     const answered = [...this.keepers.values()].filter((v) => v.state !== null).length;
@@ -238,7 +243,9 @@ export class Core implements Machine<NodeMsg> {
       ];
     }
     if (this.phase === 'recovering' && this.recoverySource !== null) {
-      // A fetch or its answer was lost: ask again from where we are.
+      // A fetch or its answer was lost: ask again from where we are; if the source stays silent,
+      // start over (another Keeper may serve).
+      if (++this.fetchRetries > recoveryFetchRetriesMax) return this.beginRecovery(nowMs);
       return [this.fetchFrom(this.recoverySource), { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
     }
     if (this.phase === 'establishing') {
@@ -264,7 +271,12 @@ export class Core implements Machine<NodeMsg> {
     this.recoverySource = source;
     this.recoveryTarget = view.state!.durableOffset;
     if (this.recoveryTarget === 0) return this.establishTerm(nowMs);
-    return [this.fetchFrom(source), { type: 'note', text: `core recovering up to offset ${this.recoveryTarget} from ${source}` }];
+    this.fetchRetries = 0;
+    return [
+      this.fetchFrom(source),
+      { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs },
+      { type: 'note', text: `core recovering up to offset ${this.recoveryTarget} from ${source}` },
+    ];
   }
 
   private fetchFrom(source: NodeId): Effect<NodeMsg> {
@@ -273,6 +285,7 @@ export class Core implements Machine<NodeMsg> {
 
   private onRecoveryData(from: NodeId, msg: Extract<KeeperMsg, { type: 'k.snapshot' | 'k.entries' }>, nowMs: number): Effect<NodeMsg>[] {
     if (this.phase !== 'recovering' || from !== this.recoverySource) return [];
+    this.fetchRetries = 0; // the source is alive and answering
     if (msg.type === 'k.snapshot') {
       if (msg.offset <= this.tail) return [this.fetchFrom(from)];
       this.store = Store.restore(msg.data, this.storeOptions());
@@ -301,7 +314,9 @@ export class Core implements Machine<NodeMsg> {
     this.term += 1;
     for (const v of this.keepers.values()) {
       v.acceptedTerm = false;
-      v.sentUpTo = Math.min(v.durable, this.tail);
+      v.durable = 0;
+      // Where to start sending: what it said it holds (a hint; a mismatch corrects it).
+      v.sentUpTo = Math.min(v.state?.durableOffset ?? 0, this.tail);
       v.progressAtMs = nowMs;
     }
     return [...this.sendEstablish(), { type: 'note', text: `core establishing term ${this.term} at offset ${this.tail}` }, { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
@@ -402,8 +417,13 @@ export class Core implements Machine<NodeMsg> {
       const from = v.sentUpTo + 1;
       const first = this.pending[0];
       if (!first || from < first.offset) {
-        // We no longer hold what it lacks: it must catch up from its peers (by offset).
-        if (retry) out.push({ type: 'note', text: `keeper ${id} at ${v.durable} lags behind retained entries (from ${first?.offset ?? this.tail + 1})` });
+        // We no longer hold what it lacks: an empty append at our tail tells it how far behind it
+        // is, and it fetches the gap from its peers (by offset). Resent on every retry tick.
+        if (retry) {
+          out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: this.tail, prevTerm: this.tailTerm, entries: [] } });
+          out.push({ type: 'note', text: `keeper ${id} at ${v.durable} lags behind retained entries (from ${first?.offset ?? this.tail + 1}): told to catch up from peers` });
+          v.sentUpTo = Math.max(v.durable, v.sentUpTo);
+        }
         continue;
       }
       const startIdx = from - first.offset;
@@ -452,9 +472,9 @@ export class Core implements Machine<NodeMsg> {
     if (msg.term > this.term || msg.reason === 'staleTerm') return msg.term >= this.term ? this.fence(msg.term) : [];
     switch (msg.reason) {
       case 'mismatch':
-        // It lacks what precedes our batch: resend from its durable offset on the next pump.
-        v.durable = Math.min(Math.max(msg.durableOffset, 0), this.tail);
-        v.sentUpTo = v.durable;
+        // It lacks (or disagrees about) what precedes our batch: resend from what it holds on the
+        // next pump. Its `durable` in our term never goes down: a reordered old reply says nothing new.
+        v.sentUpTo = Math.max(v.durable, Math.min(msg.durableOffset, this.tail, v.sentUpTo));
         return [];
       case 'diskFull':
       case 'diskError':
