@@ -35,6 +35,8 @@ export interface CoreConfig {
   readonly appendRetryMs: number;
   /** During recovery: wait this long for every Keeper before settling for a read quorum. */
   readonly recoveryWaitAllMs: number;
+  /** During recovery: how often unanswered queries, fetches and term establishment are resent. */
+  readonly recoveryRetryMs: number;
   readonly sweepIntervalMs: number;
   readonly sweepKeysMax: number;
   /** Entries kept for retransmission / writes awaiting durability before new writes are refused. */
@@ -50,6 +52,7 @@ export const coreConfigDefaults: Omit<CoreConfig, 'keepers'> = {
   policy: 'noeviction',
   appendRetryMs: 100,
   recoveryWaitAllMs: 300,
+  recoveryRetryMs: 50,
   sweepIntervalMs: 100,
   sweepKeysMax: 20,
   pendingEntriesMax: 100_000,
@@ -130,6 +133,7 @@ export class Core implements Machine<NodeMsg> {
   private readonly lastReq = new Map<NodeId, number>();
   private recoveryTarget = 0;
   private fetchRetries = 0;
+  private recoveryStartedMs = 0;
   readonly stats: CoreStats = { commands: 0, writes: 0, entriesAppended: 0, refusedWrites: 0, recoveries: 0, recoveredEntries: 0, recoveredFromSnapshot: 0 };
 
   constructor(
@@ -202,6 +206,7 @@ export class Core implements Machine<NodeMsg> {
 
   private beginRecovery(nowMs: number): Effect<NodeMsg>[] {
     this.phase = 'recovering';
+    this.recoveryStartedMs = nowMs;
     this.stats.recoveries += 1;
     this.store = this.freshStore();
     this.tail = 0;
@@ -214,7 +219,7 @@ export class Core implements Machine<NodeMsg> {
     for (const k of this.cfg.keepers) this.keepers.set(k, { ...emptyView(), progressAtMs: nowMs });
     return [
       ...this.cfg.keepers.map((k): Effect<NodeMsg> => ({ type: 'send', to: k, msg: { type: 'k.query' } })),
-      { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs },
+      { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryRetryMs },
       { type: 'note', text: `core ${this.env.id} recovering from ${this.cfg.keepers.length} keeper(s)` },
     ];
   }
@@ -235,21 +240,22 @@ export class Core implements Machine<NodeMsg> {
   private recoveryTick(nowMs: number): Effect<NodeMsg>[] {
     if (this.phase === 'recovering' && this.recoverySource === null) {
       const answered = [...this.keepers.values()].filter((v) => v.state !== null).length;
-      if (answered >= this.readQuorum()) return this.chooseSource(nowMs);
+      const waitedAll = nowMs - this.recoveryStartedMs >= this.cfg.recoveryWaitAllMs;
+      if (answered === this.keepers.size || (answered >= this.readQuorum() && waitedAll)) return this.chooseSource(nowMs);
       // Ask again: queries or answers may have been lost.
       return [
         ...this.cfg.keepers.filter((k) => !this.keepers.get(k)!.state).map((k): Effect<NodeMsg> => ({ type: 'send', to: k, msg: { type: 'k.query' } })),
-        { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs },
+        { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryRetryMs },
       ];
     }
     if (this.phase === 'recovering' && this.recoverySource !== null) {
       // A fetch or its answer was lost: ask again from where we are; if the source stays silent,
       // start over (another Keeper may serve).
-      if (++this.fetchRetries > recoveryFetchRetriesMax) return this.beginRecovery(nowMs);
-      return [this.fetchFrom(this.recoverySource), { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
+      if (++this.fetchRetries > recoveryFetchRetriesMax * Math.ceil(this.cfg.recoveryWaitAllMs / this.cfg.recoveryRetryMs)) return this.beginRecovery(nowMs);
+      return [this.fetchFrom(this.recoverySource), { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryRetryMs }];
     }
     if (this.phase === 'establishing') {
-      return [...this.sendEstablish(), { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
+      return [...this.sendEstablish(), { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryRetryMs }];
     }
     return [];
   }
@@ -274,7 +280,7 @@ export class Core implements Machine<NodeMsg> {
     this.fetchRetries = 0;
     return [
       this.fetchFrom(source),
-      { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs },
+      { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryRetryMs },
       { type: 'note', text: `core recovering up to offset ${this.recoveryTarget} from ${source}` },
     ];
   }
@@ -319,7 +325,7 @@ export class Core implements Machine<NodeMsg> {
       v.sentUpTo = Math.min(v.state?.durableOffset ?? 0, this.tail);
       v.progressAtMs = nowMs;
     }
-    return [...this.sendEstablish(), { type: 'note', text: `core establishing term ${this.term} at offset ${this.tail}` }, { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryWaitAllMs }];
+    return [...this.sendEstablish(), { type: 'note', text: `core establishing term ${this.term} at offset ${this.tail}` }, { type: 'timer', name: 'recovery', afterMs: this.cfg.recoveryRetryMs }];
   }
 
   /** An empty append at our term after our tail: Keepers that accept it are fenced against older terms. */
