@@ -14,6 +14,12 @@ export const plantedBugScenarios: Scenario[] = [
     disk: { fsyncMs: 15 },
     bugs: { ackBeforeFsync: true },
   }) as Scenario,
+  registerScenario({
+    ...smokeConfig,
+    name: 'bug-stale-read',
+    description: 'PLANTED BUG: the register serves reads from the value before the last write (must fail linearizability)',
+    bugs: { staleRead: true },
+  }) as Scenario,
 ];
 
 export const scenarios: Scenario[] = [smoke as Scenario, ...kvScenarios];

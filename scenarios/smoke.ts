@@ -5,6 +5,8 @@
 
 import { nodeId, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../net/types';
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig } from '../sim/faults';
+import { checkLinearizability, linearizabilityCheckResult } from '../sim/checkers/index';
+import type { KvInput, KvOutput, Operation } from '../sim/history';
 import { SeededRng } from '../sim/rng';
 import type { OpView, Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
@@ -178,7 +180,9 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
     const progressed = w.runUntilCondition(probeOk, p.durationMs + p.livenessMs);
     for (const h of history) if (h.outcome === 'pending') h.outcome = 'unknown';
 
+    const lin = linearizabilityCheckResult(checkLinearizability(asKvHistory(history), { budgetMs: 10_000, now: () => performance.now() }));
     const violations: Violation[] = [...checkNoPhantomReads(history), ...checkDurability(history, probe)];
+    if (lin.ok === false) violations.push({ checker: lin.checker, kind: lin.kind, message: lin.explanation, opIds: lin.opIds });
     if (!progressed) violations.push({ checker: 'liveness.probeRead', kind: 'liveness', message: `no probe read succeeded within ${p.livenessMs}ms after healing` });
     return {
       result: {
@@ -206,6 +210,16 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
   }
 
   return { name: cfg.name, description: cfg.description, expectFailure: cfg.bugs !== undefined, plan, execute };
+}
+
+/** The register as a one-key KV history, for the linearizability checker. */
+function asKvHistory(history: readonly RegHistoryOp[]): Operation[] {
+  return history.map((h) => {
+    const input: KvInput = h.op.kind === 'read' ? { type: 'get', key: 'r' } : { type: 'set', key: 'r', value: h.op.value };
+    const output: KvOutput =
+      h.outcome === 'fail' ? { type: 'fail', reason: 'refused' } : h.outcome !== 'ok' ? { type: 'unknown' } : h.op.kind === 'read' ? { type: 'value', value: h.readValue ?? null } : { type: 'ok' };
+    return { id: h.id, client: h.client, input, invokeMs: h.invokeMs, completeMs: output.type === 'unknown' ? Infinity : (h.completeMs ?? Infinity), output };
+  });
 }
 
 function opView(h: RegHistoryOp): OpView {

@@ -81,6 +81,8 @@ export class RegisterServer implements Machine<RegMsg> {
   /** Which disk request is which step. */
   private readonly reqKind = new Map<number, 'list' | 'read' | 'truncate' | 'append' | 'fsync' | 'fsyncDir'>();
   private needDirSync = true;
+  /** Highest request id seen per client: a duplicated message must not apply a write twice. */
+  private readonly lastReq = new Map<NodeId, number>();
 
   constructor(
     private readonly env: MachineEnv,
@@ -109,6 +111,10 @@ export class RegisterServer implements Machine<RegMsg> {
   }
 
   private onMessage(from: NodeId, msg: RegMsg): Effect<RegMsg>[] {
+    if (msg.type === 'reg.read' || msg.type === 'reg.write') {
+      if (msg.req <= (this.lastReq.get(from) ?? 0)) return [{ type: 'note', text: `duplicate #${msg.req} from ${from} dropped` }];
+      this.lastReq.set(from, msg.req);
+    }
     switch (msg.type) {
       case 'reg.read': {
         if (this.phase !== 'serving') return [{ type: 'send', to: from, msg: { type: 'reg.fail', req: msg.req, reason: 'recovering' } }];

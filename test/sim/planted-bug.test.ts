@@ -16,12 +16,19 @@ describe('planted bug: acknowledge before fsync', () => {
     const b = runSeed(scenario, failing!).result;
     expect(b.traceHash).toBe(a.traceHash);
     expect(b.violations).toEqual(a.violations);
-    expect(a.violations[0]!.checker).toBe('durability');
+    const checker = a.violations[0]!.checker;
+    expect(['linearizability', 'durability']).toContain(checker);
     const report = shrink(scenario, scenario.plan(failing!), { runsMax: 600 });
+    expect(report.checker).toBe(checker);
     expect(report.minimal.result.ok).toBe(false);
-    expect(report.minimal.result.violations.map((v) => v.checker)).toContain('durability');
+    expect(report.minimal.result.violations.map((v) => v.checker)).toContain(checker);
     expect(report.minimal.result.stats.events * 3).toBeLessThanOrEqual(a.stats.events);
     expect(report.minimal.plan.ops.length).toBeLessThan(report.original.plan.ops.length);
+  });
+
+  it('a planted stale read is caught by the linearizability checker on the first seeds', () => {
+    const stale = findScenario('bug-stale-read')!;
+    for (let seed = 1; seed <= 3; seed++) expect(runSeed(stale, seed).result.violations.map((v) => v.checker)).toContain('linearizability');
   });
 
   it('the correct build passes the same seeds', () => {
