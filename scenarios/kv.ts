@@ -21,7 +21,7 @@ import { Keeper } from '../core/keeper/keeper';
 import { FrameCodec } from '../net/frame';
 import type { Reply } from '../net/reply';
 import { nodeId, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../net/types';
-import { checkDurability, checkLinearizability, durabilityCheckResult, linearizabilityCheckResult, type CheckResult } from '../sim/checkers/index';
+import { CheckerRegistry, checkDurability, checkLinearizability, durabilityCheckResult, linearizabilityCheckResult, type CheckResult } from '../sim/checkers/index';
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig, type TimedFault } from '../sim/faults';
 import { describeInput, HistoryRecorder, type KvInput, type KvOutput, type KvValue, type Operation } from '../sim/history';
 import { SeededRng } from '../sim/rng';
@@ -270,16 +270,19 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
     byClient.set(probeClient, probeOps);
 
     const coreCfg: CoreConfig = { ...coreConfigDefaults, keepers: top.keepers };
-    const keeperOf = (id: NodeId, env: MachineEnv) =>
-      new Keeper({
+    const keeperOf = (id: NodeId, env: MachineEnv) => {
+      const materializer = new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng });
+      const keeper = new Keeper({
         id,
         peers: top.keepers.filter((k) => k !== id),
         snapshotEveryRecords: cfg.keeper.snapshotEveryRecords,
         snapshotEveryBytes: 64 * 1024 * 1024,
         segmentBytesMax: cfg.keeper.segmentBytesMax,
-        stateMachine: new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng }),
+        stateMachine: materializer,
       });
-    const machines = new Map<NodeId, { core?: Core; keeper?: Keeper }>();
+      return { keeper, materializer };
+    };
+    const machines = new Map<NodeId, { core?: Core; keeper?: Keeper; materializer?: StoreMaterializer }>();
     const serverSpecs =
       cfg.topology.kind === 'solo'
         ? [
@@ -287,8 +290,8 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
               id: top.coreHost,
               factory: (env: MachineEnv) => {
                 const core = new Core({ ...env, id: top.coreId }, coreCfg);
-                const keeper = keeperOf(top.keepers[0]!, env);
-                machines.set(top.coreHost, { core, keeper });
+                const { keeper, materializer } = keeperOf(top.keepers[0]!, env);
+                machines.set(top.coreHost, { core, keeper, materializer });
                 return new Colocated<NodeMsg>(
                   top.coreHost,
                   [
@@ -312,8 +315,8 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
             ...top.keepers.map((k) => ({
               id: k,
               factory: (env: MachineEnv) => {
-                const keeper = keeperOf(k, env);
-                machines.set(k, { keeper });
+                const { keeper, materializer } = keeperOf(k, env);
+                machines.set(k, { keeper, materializer });
                 return keeperNode(keeper);
               },
             })),
@@ -403,7 +406,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
     const violations: Violation[] = results
       .filter((r) => r.ok === false)
       .map((r) => ({ checker: r.checker, kind: r.kind, message: r.explanation, opIds: r.opIds }));
-    violations.push(...machineInvariants(machines));
+    for (const r of kvInvariants.runAll({ machines })) if (r.ok === false) violations.push({ checker: r.checker, kind: r.kind, message: r.explanation, opIds: r.opIds });
     if (!progressed) violations.push({ checker: 'liveness.readBack', kind: 'liveness', message: `the read-back of every key did not succeed within ${p.livenessMs}ms after healing` });
     return {
       result: {
@@ -433,24 +436,81 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
   return { name: cfg.name, description: cfg.description, plan, execute };
 }
 
-/** Machine invariants at the end of a run (each with its own checker name). */
-function machineInvariants(machines: Map<NodeId, { core?: Core; keeper?: Keeper }>): Violation[] {
-  const out: Violation[] = [];
-  for (const [id, m] of [...machines].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (m.keeper) {
+/** What the end-of-run invariant checkers see. */
+interface KvWorldView {
+  readonly machines: ReadonlyMap<NodeId, { core?: Core; keeper?: Keeper; materializer?: StoreMaterializer }>;
+}
+
+const sortedMachines = (w: KvWorldView) => [...w.machines].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const ok = (checker: string, kind: 'safety' | 'liveness' = 'safety'): CheckResult => ({ checker, ok: true, kind, explanation: '', opIds: [] });
+const bad = (checker: string, explanation: string, kind: 'safety' | 'liveness' = 'safety'): CheckResult => ({ checker, ok: false, kind, explanation, opIds: [] });
+
+/**
+ * Invariants of the machines after every run, registered by name (the hook other subsystems
+ * use: Raft will add election safety and log matching among Cores here).
+ */
+export const kvInvariants = new CheckerRegistry<KvWorldView>();
+kvInvariants.register({
+  name: 'keeper.invariants',
+  kind: 'safety',
+  check(w) {
+    for (const [id, m] of sortedMachines(w)) {
       try {
-        m.keeper.invariants();
+        m.keeper?.invariants();
       } catch (e) {
-        out.push({ checker: 'keeper.invariants', kind: 'safety', message: `${id}: ${(e as Error).message}` });
+        return bad('keeper.invariants', `${id}: ${(e as Error).message}`);
       }
     }
-    if (m.core) {
-      const v = m.core.view();
-      if (v.phase === 'serving' && v.waiters > 0 && v.durableQuorum >= v.tail) out.push({ checker: 'core.waiters', kind: 'safety', message: `${id}: ${v.waiters} replies held although everything is durable` });
+    return ok('keeper.invariants');
+  },
+});
+kvInvariants.register({
+  name: 'keepers.logMatching',
+  kind: 'safety',
+  check(w) {
+    const keepers = sortedMachines(w).filter(([, m]) => m.keeper).map(([id, m]) => [id, m.keeper!] as const);
+    for (let i = 0; i < keepers.length; i++) {
+      for (let j = i + 1; j < keepers.length; j++) {
+        const [a, ka] = keepers[i]!;
+        const [b, kb] = keepers[j]!;
+        const to = Math.min(ka.durableOffset, kb.durableOffset);
+        for (let o = Math.max(ka.snapshotOffset, kb.snapshotOffset) + 1; o <= to; o++) {
+          const ta = ka.termOf(o);
+          const tb = kb.termOf(o);
+          if (ta !== null && tb !== null && ta !== tb) return bad('keepers.logMatching', `${a} and ${b} disagree at durable offset ${o}: term ${ta} vs ${tb}`);
+        }
+      }
     }
-  }
-  return out;
-}
+    return ok('keepers.logMatching');
+  },
+});
+kvInvariants.register({
+  name: 'replicas.converge',
+  kind: 'safety',
+  check(w) {
+    const core = sortedMachines(w).find(([, m]) => m.core)?.[1].core;
+    if (!core || core.view().phase !== 'serving') return null;
+    const v = core.view();
+    const digest = v.store.digest();
+    for (const [id, m] of sortedMachines(w)) {
+      if (!m.keeper || !m.materializer || m.keeper.durableOffset !== v.tail || m.keeper.phase !== 'serving') continue;
+      const kd = m.materializer.store.digest();
+      if (kd !== digest) return bad('replicas.converge', `${id} holds the log up to the Core's tail ${v.tail}, but the store it materializes differs from the Core's`);
+    }
+    return ok('replicas.converge');
+  },
+});
+kvInvariants.register({
+  name: 'core.waitersReleased',
+  kind: 'safety',
+  check(w) {
+    for (const [id, m] of sortedMachines(w)) {
+      const v = m.core?.view();
+      if (v && v.phase === 'serving' && v.waiters > 0 && v.durableQuorum >= v.tail) return bad('core.waitersReleased', `${id}: ${v.waiters} replies held although everything is durable`);
+    }
+    return ok('core.waitersReleased');
+  },
+});
 
 function opView(o: Operation): OpView {
   const out = o.output;

@@ -274,6 +274,11 @@ export class Keeper implements Machine<KeeperMsg> {
     this.laneOp(op, (r) => (r.ok ? this.laneSeq(ops, done, i + 1) : done(r, i)));
   }
 
+  /** Term of an entry still in the log (not compacted), for cross-Keeper invariant checks. */
+  termOf(offset: number): number | null {
+    return this.entry(offset)?.term ?? null;
+  }
+
   private entry(offset: number): LogEntry | undefined {
     return this.log[offset - this.snapshotOffset - 1];
   }
