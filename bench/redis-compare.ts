@@ -44,7 +44,7 @@ interface Running {
   readonly server: Server;
   readonly proc: ChildProcess;
   readonly pid: number;
-  readonly port: number;
+  readonly plainPort: number | null;
   readonly tlsPort: number | null;
   readonly caCertPath: string | null;
   readonly stopSignal: NodeJS.Signals;
@@ -140,7 +140,7 @@ async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pip
 
 async function benchmarkRun(target: Target, op: Op, p: Pipeline, requests: number): Promise<RunResult> {
   const { running, transport } = target;
-  const port = transport === 'plain' ? running.port : running.tlsPort;
+  const port = transport === 'plain' ? running.plainPort : running.tlsPort;
   if (port === null || (transport === 'tls' && running.caCertPath === null)) throw new Error(`${running.server} has no ${transport} port`);
   const args = ['-h', '127.0.0.1', '-p', String(port), '-a', password, '-c', String(clients), '-n', String(requests)];
   args.push('-t', op, '-P', String(p), '-r', String(keyspace), '-d', String(valueBytes), '--csv');
@@ -195,7 +195,8 @@ async function startKeepsake(res: Resources, opts: { ack: 'memory' | 'quorum'; t
   const args = [...nodeArgs, join(root, 'bin', 'keepsake.js'), 'server', '--port', String(port), '--dir', dir, '--ack', opts.ack, '--no-metrics', '--log-level', 'warn'];
   if (!opts.tls) args.push('--insecure');
   const env = { ...process.env, KEEPSAKE_ADMIN_PASSWORD: password };
-  const running = launch(res, 'keepsake', process.execPath, args, { cwd: root, env }, port, null, opts.tls ? join(dir, 'ca.crt') : null, 'SIGINT');
+  const ports = opts.tls ? { plain: null, tls: port } : { plain: port, tls: null };
+  const running = launch(res, 'keepsake', process.execPath, args, { cwd: root, env }, ports, opts.tls ? join(dir, 'ca.crt') : null, 'SIGINT');
   await waitListening(running, port);
   if (running.caCertPath !== null && !existsSync(running.caCertPath)) throw new Error(`keepsake did not write ${running.caCertPath}`);
   process.stderr.write(`  keepsake --ack ${opts.ack} ${opts.tls ? 'TLS' : 'plaintext'} on ${port} (pid ${running.pid})\n`);
@@ -215,7 +216,7 @@ async function startRedis(res: Resources, opts: { fsync: boolean; tlsFrom: strin
     args.push('--tls-ca-cert-file', f('ca.crt'), '--tls-auth-clients', 'no');
   }
   const caCertPath = opts.tlsFrom === null ? null : join(opts.tlsFrom, 'ca.crt');
-  const running = launch(res, 'redis', 'redis-server', args, { cwd: dir, env: process.env }, port, tlsPort, caCertPath, 'SIGTERM');
+  const running = launch(res, 'redis', 'redis-server', args, { cwd: dir, env: process.env }, { plain: port, tls: tlsPort }, caCertPath, 'SIGTERM');
   await waitListening(running, port);
   if (tlsPort !== null) await waitListening(running, tlsPort);
   process.stderr.write(`  redis-server ${opts.fsync ? 'appendfsync always' : 'no persistence'} on ${port}${tlsPort === null ? '' : ` and TLS ${tlsPort}`} (pid ${running.pid})\n`);
@@ -228,8 +229,7 @@ function launch(
   cmd: string,
   args: string[],
   spawnOpts: { cwd: string; env: NodeJS.ProcessEnv },
-  port: number,
-  tlsPort: number | null,
+  ports: { plain: number | null; tls: number | null },
   caCertPath: string | null,
   stopSignal: NodeJS.Signals,
 ): Running {
@@ -242,7 +242,7 @@ function launch(
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
-  const running: Running = { server, proc, pid: proc.pid, port, tlsPort, caCertPath, stopSignal, log };
+  const running: Running = { server, proc, pid: proc.pid, plainPort: ports.plain, tlsPort: ports.tls, caCertPath, stopSignal, log };
   res.running.push(running);
   return running;
 }
