@@ -97,6 +97,7 @@ async function memoryLevel(res: Resources, requestsP1: number): Promise<Figure[]
   const out: Figure[] = [];
   for (const transport of ['plain', 'tls'] as const) {
     const keepsake = transport === 'plain' ? ksPlain : ksTls;
+    out.push(...(await connectionCost(`compare.${transport}`, { running: keepsake, transport }, { running: redis, transport })));
     for (const p of pipelines) {
       for (const op of ['set', 'get'] as const) {
         const n = p === 1 ? requestsP1 : requestsP1 * p16RequestsFactor;
@@ -132,7 +133,25 @@ async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pip
     { name: `${prefix}.keepsake_cpu_us_per_request`, value: round(k.cpuUsPerRequest, 3), unit: 'us/request' },
     { name: `${prefix}.redis_cpu_us_per_request`, value: round(r.cpuUsPerRequest, 3), unit: 'us/request' },
     { name: `${prefix}.ratio_ops`, value: round(k.opsPerSec / r.opsPerSec, 3), unit: 'keepsake/redis' },
-    { name: `${prefix}.ratio_cpu_per_request`, value: round(k.cpuUsPerRequest / r.cpuUsPerRequest, 3), unit: 'keepsake/redis' },
+    // Below one clock tick of Redis CPU (tiny KEEPSAKE_BENCH_N) the ratio means nothing: left out.
+    ...(r.cpuUsPerRequest > 0 ? [{ name: `${prefix}.ratio_cpu_per_request`, value: round(k.cpuUsPerRequest / r.cpuUsPerRequest, 3), unit: 'keepsake/redis' }] : []),
+  ];
+}
+
+/**
+ * Server CPU per connection: connect, TLS handshake, AUTH, one GET, close; 50 clients with one
+ * request each. Part of every run's CPU per request (50 connections / N requests), shown apart.
+ */
+async function connectionCost(prefix: string, ks: Target, rd: Target): Promise<Figure[]> {
+  const k = await benchmarkRun(ks, 'get', 1, clients);
+  const r = await benchmarkRun(rd, 'get', 1, clients);
+  // One request per connection: CPU per request is CPU per connection.
+  const kMs = k.cpuUsPerRequest / 1000;
+  const rMs = r.cpuUsPerRequest / 1000;
+  process.stderr.write(`  ${prefix} connection+AUTH: keepsake ${round(kMs, 2)} ms CPU | redis ${round(rMs, 2)} ms CPU\n`);
+  return [
+    { name: `${prefix}.connection_auth.keepsake_cpu_ms_per_connection`, value: round(kMs, 3), unit: 'ms/connection' },
+    { name: `${prefix}.connection_auth.redis_cpu_ms_per_connection`, value: round(rMs, 3), unit: 'ms/connection' },
   ];
 }
 
