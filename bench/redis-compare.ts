@@ -12,6 +12,8 @@
 // KEEPSAKE_BENCH_FSYNC_N, default N/2), KEEPSAKE_BENCH_ROOT (a checkout whose bin/keepsake.js
 // to run; default this one), KEEPSAKE_BENCH_CPU_PROF=<dir> (run Keepsake under
 // `node --cpu-prof`; profiles land in <dir> when it stops).
+// Keepsake must run commands pipelined after AUTH only once AUTH has finished (redis-benchmark
+// sends AUTH and its first requests in one write); without that every run stops on NOAUTH.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -165,7 +167,10 @@ async function benchmarkRun(target: Target, op: Op, p: Pipeline, requests: numbe
   args.push('-t', op, '-P', String(p), '-r', String(keyspace), '-d', String(valueBytes), '--csv');
   if (transport === 'tls') args.push('--tls', '--cacert', running.caCertPath!);
   const cpuBeforeTicks = cpuTicks(running.pid);
-  const out = await runCapture('redis-benchmark', args, benchmarkTimeoutMs);
+  const out = await runCapture('redis-benchmark', args, benchmarkTimeoutMs).catch((e: unknown) => {
+    const hint = String(e).includes('NOAUTH') ? '\n(redis-benchmark pipelines AUTH with its first commands: the server must finish AUTH before running them)' : '';
+    throw new Error(`${String(e)}${hint}`);
+  });
   const cpuAfterTicks = cpuTicks(running.pid);
   const opsPerSec = parseCsvRps(out, op);
   if (opsPerSec === null) throw new Error(`redis-benchmark against ${running.server} (${transport}, ${op}, P${p}) gave no result:\n${out}`);
