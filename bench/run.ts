@@ -1,10 +1,14 @@
 // `npm run bench`: every benchmark, one table, and bench/results.json with every figure named
 // and with its unit. Figures compared with a reference are ratios from the same run.
 
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { benchChecker } from './checker';
 import type { Figure } from './figures';
+import { benchKeeper } from './keeper';
 import { benchKernel } from './kernel';
+import { benchRedisCompare } from './redis-compare';
 import { benchResp } from './resp';
 import { benchStore } from './store';
 import { benchSweep } from './sweep';
@@ -19,7 +23,16 @@ const benches: Bench[] = [
   { group: 'sweep', run: () => benchSweep() },
   { group: 'resp', run: () => benchResp() },
   { group: 'store', run: () => benchStore() },
+  { group: 'keeper', run: () => benchKeeper() },
+  { group: 'checker', run: () => benchChecker() },
+  { group: 'redis', run: () => (ensureRedis(), benchRedisCompare()) },
 ];
+
+/** Installs Debian's redis-server and redis-tools when missing (scripts/ensure-redis.sh). */
+function ensureRedis(): void {
+  const script = new URL('../scripts/ensure-redis.sh', import.meta.url).pathname;
+  execFileSync('bash', [script], { stdio: ['ignore', 2, 2] });
+}
 
 const only = process.argv.slice(2);
 const results: (Figure & { group: string })[] = [];
