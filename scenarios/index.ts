@@ -1,7 +1,7 @@
 // The named scenarios `keepsake scenarios` lists and `keepsake sim` runs.
 
 import type { Scenario } from '../sim/scenario';
-import { kvScenarios } from './keepsake';
+import { kvBugScenarios, kvScenarios } from './keepsake';
 import { registerScenario, smoke, smokeConfig } from './smoke';
 
 /** Planted-bug builds: they must FAIL; they prove the checkers and the shrinker work. */
@@ -20,6 +20,7 @@ export const plantedBugScenarios: Scenario[] = [
     description: 'PLANTED BUG: the register serves reads from the value before the last write (must fail linearizability)',
     bugs: { staleRead: true },
   }) as Scenario,
+  ...kvBugScenarios,
 ];
 
 export const scenarios: Scenario[] = [smoke as Scenario, ...kvScenarios];

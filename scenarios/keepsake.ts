@@ -8,7 +8,7 @@ const base: Omit<KvScenarioConfig, 'name' | 'description' | 'topology' | 'swarm'
   clients: 4,
   keys: 6,
   opsPerSecPerClient: 25,
-  mix: { get: 4, set: 3, incr: 2, del: 1, mget: 1, mset: 1 },
+  mix: { get: 4, set: 3, incr: 2, del: 1, mget: 1, mset: 1, txn: 1 },
   ack: 'quorum',
   survivingLevels: ['quorum'],
   durationMs: 3_000,
@@ -112,3 +112,17 @@ export const kvScenarioConfigs: KvScenarioConfig[] = [
 ];
 
 export const kvScenarios: Scenario[] = kvScenarioConfigs.map((c) => kvScenario(c) as Scenario);
+
+/** Planted Core bugs: these must fail. */
+export const kvBugScenarios: Scenario[] = [
+  kvScenario({
+    ...base,
+    name: 'bug-split-txn',
+    description: 'PLANTED BUG: the Core logs each command of an EXEC as its own entry; a crash can leave half a transaction (must fail)',
+    topology: split3,
+    mix: { get: 2, set: 1, incr: 1, del: 0, mget: 2, mset: 0, txn: 4 },
+    swarm: { targets: 'all', ratePerSec: 3, allow: { crash: true }, outageMaxMs: 300, clockMaxMs: 0 },
+    disk: { fsyncMs: 4 },
+    coreBugs: { splitTransactions: true },
+  }) as Scenario,
+];

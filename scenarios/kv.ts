@@ -23,7 +23,7 @@ import type { Reply } from '../net/reply';
 import { nodeId, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../net/types';
 import { CheckerRegistry, checkDurability, checkLinearizability, durabilityCheckResult, linearizabilityCheckResult, type CheckResult } from '../sim/checkers/index';
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig, type TimedFault } from '../sim/faults';
-import { describeInput, HistoryRecorder, type KvInput, type KvOutput, type KvValue, type Operation } from '../sim/history';
+import { describeInput, describeOutput, HistoryRecorder, type KvInput, type KvOutput, type KvValue, type Operation, type TxnSubOp } from '../sim/history';
 import { SeededRng } from '../sim/rng';
 import type { OpView, Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
@@ -37,7 +37,7 @@ export interface KvScenarioConfig {
   readonly keys: number;
   readonly opsPerSecPerClient: number;
   /** Relative weights of operation kinds. */
-  readonly mix: { readonly get: number; readonly set: number; readonly incr: number; readonly del: number; readonly mget: number; readonly mset: number };
+  readonly mix: { readonly get: number; readonly set: number; readonly incr: number; readonly del: number; readonly mget: number; readonly mset: number; readonly txn?: number };
   readonly ack: AckLevel;
   /** Levels whose acknowledged writes this scenario's faults must not lose. */
   readonly survivingLevels: readonly AckLevel[];
@@ -55,6 +55,8 @@ export interface KvScenarioConfig {
   readonly checkKeepersConverge?: boolean;
   /** This Keeper must have caught up by offset: entries from peers or the Core, never a snapshot install. */
   readonly checkCatchUpByOffset?: string;
+  /** Planted Core bugs (bug-* scenarios only): they must be caught. */
+  readonly coreBugs?: CoreConfig['bugs'];
 }
 
 const codec = new FrameCodec<NodeMsg>({ tags: nodeFrameTags, frameBytesMax: 16 * 1024 * 1024 });
@@ -132,8 +134,13 @@ class KvClient implements Machine<NodeMsg> {
     const req = ++this.reqSeq;
     const id = this.record.invoke(this.env.id, planned.op);
     this.inFlight = { req, id, input: planned.op };
+    const op = planned.op;
+    const msg: NodeMsg =
+      op.type === 'txn'
+        ? { type: 'c.exec', req, commands: op.ops.map((sub) => toArgv(sub).map((a) => Buffer.from(a))), db: 0, user: null, ack: this.ack, watches: [] }
+        : { type: 'c.req', req, argv: toArgv(op).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack };
     return [
-      { type: 'send', to: this.server, msg: { type: 'c.req', req, argv: toArgv(planned.op).map((s) => Buffer.from(s)), db: 0, user: null, ack: this.ack } },
+      { type: 'send', to: this.server, msg },
       { type: 'timer', name: 'deadline', afterMs: this.timeoutMs },
     ];
   }
@@ -154,7 +161,8 @@ export function toArgv(op: KvInput): string[] {
     case 'mset':
       return ['MSET', ...op.pairs.flat()];
     case 'cas':
-      throw new Error('cas is not generated for the Keepsake workload (no native compare-and-set without transactions)');
+    case 'txn':
+      throw new Error(`${op.type} is not one command (txn goes as c.exec; cas is not generated)`);
   }
 }
 
@@ -181,6 +189,10 @@ export function toOutput(op: KvInput, r: Reply): KvOutput {
       return r.t === 'array' ? { type: 'values', values: r.items.map(bulkText) } : { type: 'fail', reason: `unexpected reply ${r.t}` };
     case 'cas':
       return { type: 'fail', reason: 'cas unsupported' };
+    case 'txn':
+      if (r.t === 'nullArray') return { type: 'fail', reason: 'EXEC aborted (WATCH)' };
+      if (r.t !== 'array' || r.items.length !== op.ops.length) return { type: 'fail', reason: `unexpected reply ${r.t}` };
+      return { type: 'txn', outputs: op.ops.map((sub, i) => toOutput(sub, r.items[i]!)) };
   }
 }
 
@@ -196,14 +208,23 @@ function drawOp(rng: SeededRng, cfg: KvScenarioConfig, client: string, n: number
     return [`k${2 * p}`, `k${2 * p + 1}`];
   };
   const m = cfg.mix;
-  const total = m.get + m.set + m.incr + m.del + m.mget + m.mset;
+  const total = m.get + m.set + m.incr + m.del + m.mget + m.mset + (m.txn ?? 0);
   let x = rng.next() * total;
   if ((x -= m.get) < 0) return { type: 'get', key: keyOf() };
   if ((x -= m.set) < 0) return { type: 'set', key: keyOf(), value: `${client}-${n}` };
   if ((x -= m.incr) < 0) return { type: 'incr', key: `n${rng.int(counterKeys(cfg))}`, by: 1 + rng.int(5) };
   if ((x -= m.del) < 0) return { type: 'del', keys: [keyOf()] };
   if ((x -= m.mget) < 0) return { type: 'mget', keys: pairOf() };
-  return { type: 'mset', pairs: pairOf().map((k, i) => [k, `${client}-${n}.${i}`] as const) };
+  if ((x -= m.mset) < 0) return { type: 'mset', pairs: pairOf().map((k, i) => [k, `${client}-${n}.${i}`] as const) };
+  // A transaction over one key pair: 2-4 operations, applied atomically as one log entry.
+  const pair = pairOf();
+  const ops: TxnSubOp[] = [];
+  for (let i = 0, count = 2 + rng.int(3); i < count; i++) {
+    const key = pair[rng.int(2)]!;
+    const kind = rng.int(4);
+    ops.push(kind === 0 ? { type: 'get', key } : kind === 1 ? { type: 'set', key, value: `${client}-${n}.t${i}` } : kind === 2 ? { type: 'del', keys: [key] } : { type: 'incr', key, by: 1 + rng.int(3) });
+  }
+  return { type: 'txn', ops };
 }
 
 const counterKeys = (cfg: KvScenarioConfig) => Math.max(1, Math.floor(cfg.keys / 2));
@@ -269,7 +290,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
     for (let r = 0; r * roundGapMs < p.livenessMs; r++) for (const op of round) probeOps.push({ atMs: p.durationMs + 50 + r * roundGapMs, client: probeClient, op });
     byClient.set(probeClient, probeOps);
 
-    const coreCfg: CoreConfig = { ...coreConfigDefaults, keepers: top.keepers };
+    const coreCfg: CoreConfig = { ...coreConfigDefaults, keepers: top.keepers, ...(cfg.coreBugs ? { bugs: cfg.coreBugs } : {}) };
     const keeperOf = (id: NodeId, env: MachineEnv) => {
       const materializer = new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng });
       const keeper = new Keeper({
@@ -433,7 +454,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
     };
   }
 
-  return { name: cfg.name, description: cfg.description, plan, execute };
+  return { name: cfg.name, description: cfg.description, expectFailure: cfg.coreBugs !== undefined, plan, execute };
 }
 
 /** What the end-of-run invariant checkers see. */
@@ -515,7 +536,7 @@ kvInvariants.register({
 function opView(o: Operation): OpView {
   const out = o.output;
   const outcome = out.type === 'unknown' ? 'unknown' : out.type === 'fail' ? 'fail' : 'ok';
-  const shown = out.type === 'value' ? ` -> ${JSON.stringify(out.value)}` : out.type === 'int' ? ` -> ${out.value}` : out.type === 'values' ? ` -> ${JSON.stringify(out.values).slice(0, 80)}` : out.type === 'fail' ? ` (${out.reason.slice(0, 40)})` : '';
+  const shown = out.type === 'value' || out.type === 'int' || out.type === 'values' || out.type === 'txn' ? ` -> ${describeOutput(out).slice(0, 80)}` : out.type === 'fail' ? ` (${out.reason.slice(0, 40)})` : '';
   return { id: o.id, client: o.client, label: `${describeInput(o.input)}${shown}`, invokeMs: o.invokeMs, completeMs: Number.isFinite(o.completeMs) ? o.completeMs : null, outcome };
 }
 
@@ -543,5 +564,9 @@ function describeNodeMsg(m: NodeMsg): string {
       return `k.entries +${m.entries.length} durable ${m.durableOffset}`;
     case 'k.compact':
       return 'k.compact';
+    case 'c.exec':
+      return `c.exec #${m.req} ${m.commands.map((c) => c.map((a) => Buffer.from(a).toString()).join(' ')).join('; ').slice(0, 160)} watch ${m.watches.length} ack=${m.ack}`;
+    case 'c.gone':
+      return 'c.gone';
   }
 }

@@ -30,7 +30,12 @@ export type KvInput =
   | { readonly type: 'cas'; readonly key: string; readonly expected: KvValue; readonly value: string }
   | { readonly type: 'mget'; readonly keys: readonly string[] }
   /** Sets every pair atomically. */
-  | { readonly type: 'mset'; readonly pairs: readonly (readonly [string, string])[] };
+  | { readonly type: 'mset'; readonly pairs: readonly (readonly [string, string])[] }
+  /** A transaction (MULTI ... EXEC): its operations apply atomically, in order, as one operation. */
+  | { readonly type: 'txn'; readonly ops: readonly TxnSubOp[] };
+
+/** What a transaction may contain. */
+export type TxnSubOp = Extract<KvInput, { type: 'get' | 'set' | 'incr' | 'del' }>;
 
 export type KvOutput =
   /** get */
@@ -47,6 +52,8 @@ export type KvOutput =
   | { readonly type: 'cas'; readonly ok: boolean }
   /** mget, in key order */
   | { readonly type: 'values'; readonly values: readonly KvValue[] }
+  /** txn: one output per operation, in order */
+  | { readonly type: 'txn'; readonly outputs: readonly KvOutput[] }
   /** Definitely not applied. */
   | { readonly type: 'fail'; readonly reason: string }
   /** May or may not have been applied. */
@@ -63,6 +70,7 @@ export const kvOpWrites = {
   cas: true,
   mget: false,
   mset: true,
+  txn: true,
 } as const satisfies Record<KvOpType, boolean>;
 
 export interface Operation {
@@ -162,6 +170,10 @@ function assertValidInput(input: KvInput): void {
     case 'mset':
       assert(input.pairs.length > 0, 'history: mset needs at least one pair');
       return;
+    case 'txn':
+      assert(input.ops.length > 0, 'history: txn needs at least one operation');
+      for (const op of input.ops) assertValidInput(op);
+      return;
     default:
       unreachable(input, 'kv input');
   }
@@ -184,6 +196,8 @@ export function outputFits(input: KvInput, output: KvOutput): boolean {
       return output.type === 'cas';
     case 'mget':
       return output.type === 'values' && output.values.length === input.keys.length;
+    case 'txn':
+      return output.type === 'txn' && output.outputs.length === input.ops.length && input.ops.every((op, i) => outputFits(op, output.outputs[i]!) && output.outputs[i]!.type !== 'fail' && output.outputs[i]!.type !== 'unknown');
     default:
       return unreachable(input, 'kv input');
   }
@@ -202,6 +216,8 @@ export function opKeys(input: KvInput): readonly string[] {
       return input.keys;
     case 'mset':
       return input.pairs.map(([k]) => k);
+    case 'txn':
+      return input.ops.flatMap(opKeys);
     default:
       return unreachable(input, 'kv input');
   }
@@ -249,6 +265,8 @@ export function describeInput(input: KvInput): string {
       return `mget(${input.keys.join(', ')})`;
     case 'mset':
       return `mset(${input.pairs.map(([k, v]) => `${k}=${showValue(v)}`).join(', ')})`;
+    case 'txn':
+      return `txn[${input.ops.map(describeInput).join('; ')}]`;
     default:
       return unreachable(input, 'kv input');
   }
@@ -270,6 +288,8 @@ export function describeOutput(output: KvOutput): string {
       return output.ok ? 'swapped' : 'not swapped';
     case 'values':
       return `[${output.values.map(showValue).join(', ')}]`;
+    case 'txn':
+      return `[${output.outputs.map(describeOutput).join('; ')}]`;
     case 'fail':
       return `fail (${output.reason})`;
     case 'unknown':

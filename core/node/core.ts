@@ -18,14 +18,14 @@
 // sees every quorum-acknowledged write; Keepers fence by term, so a stale Core can never
 // make anything durable after a newer one has established its term.
 
-import { err, type Reply } from '../../net/reply';
+import { array, err, Errors, NULL_ARRAY, OK, type Reply } from '../../net/reply';
 import { assert, unreachable, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../../net/types';
 import type { KeeperEntry, KeeperMsg } from '../keeper/messages';
 import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
-import { findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
-import { CoreErrors, type AckLevel, type ClientMsg, type NodeMsg } from './protocol';
+import { commandKeys, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
+import { CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
   readonly keepers: readonly NodeId[];
@@ -45,6 +45,8 @@ export interface CoreConfig {
   readonly waitersMax: number;
   /** Clients whose last request id is remembered for duplicate suppression (oldest forgotten first). */
   readonly clientsTrackedMax: number;
+  /** Planted bugs for checker tests (never set outside scenarios named bug-*). */
+  readonly bugs?: { readonly splitTransactions?: boolean };
 }
 
 export const coreConfigDefaults: Omit<CoreConfig, 'keepers'> = {
@@ -96,6 +98,13 @@ export interface CoreStats {
   recoveredFromSnapshot: number;
 }
 
+const EXISTS = Buffer.from('EXISTS');
+/** Mutations that change a whole database (or all of them) at once. */
+const wholeDbCommands = new Set(['flushdb', 'flushall', 'swapdb']);
+/** Keys whose last modification offset is remembered for WATCH. */
+export const modifiedKeysTrackedMax = 100_000;
+const trackKey = (db: number, key: Buffer): string => `${db}:${key.toString('latin1')}`;
+
 /** Unanswered fetches from the chosen recovery source before recovery starts over. */
 export const recoveryFetchRetriesMax = 5;
 
@@ -131,6 +140,16 @@ export class Core implements Machine<NodeMsg> {
    * a lost-update bug (Raft thesis §6.3 keeps client sessions for the same reason).
    */
   private readonly lastReq = new Map<NodeId, number>();
+  /**
+   * WATCH support: the log offset of the last entry that modified each key (db + key), for the
+   * most recently modified `modifiedKeysTrackedMax` keys; a key forgotten from the map was last
+   * modified at or before `modifiedHorizon`, so an EXEC whose watch is older than the horizon
+   * aborts (conservatively: a spurious retry, never a lost update).
+   */
+  private readonly modifiedAt = new Map<string, number>();
+  private modifiedHorizon = 0;
+  /** Offset of the last FLUSHDB/FLUSHALL/SWAPDB-style change of a whole database. */
+  private readonly dbResetAt = new Map<number, number>();
   private recoveryTarget = 0;
   private fetchRetries = 0;
   private recoveryStartedMs = 0;
@@ -167,6 +186,11 @@ export class Core implements Machine<NodeMsg> {
     switch (msg.type) {
       case 'c.req':
         return this.onClientRequest(from, msg, nowMs);
+      case 'c.exec':
+        return this.onExec(from, msg, nowMs);
+      case 'c.gone':
+        this.lastReq.delete(from);
+        return [];
       case 'k.state':
         return this.onKeeperState(from, msg, nowMs);
       case 'k.snapshot':
@@ -214,6 +238,8 @@ export class Core implements Machine<NodeMsg> {
     this.pending = [];
     this.retainedBaseTerm = 0;
     this.waiters = [];
+    this.modifiedAt.clear();
+    this.dbResetAt.clear();
     this.recoverySource = null;
     this.recoveryTarget = 0;
     for (const k of this.cfg.keepers) this.keepers.set(k, { ...emptyView(), progressAtMs: nowMs });
@@ -339,6 +365,8 @@ export class Core implements Machine<NodeMsg> {
 
   private becomeServing(): Effect<NodeMsg>[] {
     this.phase = 'serving';
+    // Modifications before this incarnation are unknown: older watches abort.
+    this.modifiedHorizon = this.tail;
     return [
       { type: 'cancelTimer', name: 'recovery' },
       { type: 'timer', name: 'pump', afterMs: this.cfg.appendRetryMs },
@@ -359,6 +387,11 @@ export class Core implements Machine<NodeMsg> {
     if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
     const name = argv[0];
     if (!name) return reply(err('ERR empty command'));
+    if (name.length === 5 && name.toString('latin1').toLowerCase() === 'watch') {
+      // The watch offset is the log tail now: EXEC aborts if a watched key changes after it.
+      if (argv.length < 2) return reply(err(Errors.wrongArity('watch')));
+      return reply(OK, this.tail);
+    }
     const write = isWrite(name);
     if (write && argvBytes(argv) > requestBytesMax) return reply(err(`ERR request too large to persist (over ${requestBytesMax} bytes)`));
     if (write) {
@@ -387,6 +420,86 @@ export class Core implements Machine<NodeMsg> {
     if (this.lastReq.size > this.cfg.clientsTrackedMax) this.lastReq.delete(this.lastReq.keys().next().value!);
   }
 
+  // ---- Transactions (MULTI/EXEC/WATCH) ---------------------------------------------
+
+  private onExec(from: NodeId, msg: Extract<ClientMsg, { type: 'c.exec' }>, nowMs: number): Effect<NodeMsg>[] {
+    const last = this.lastReq.get(from);
+    if (last !== undefined && msg.req <= last) return [{ type: 'note', text: `duplicate exec #${msg.req} from ${from} dropped` }];
+    this.rememberRequest(from, msg.req);
+    this.stats.commands += 1;
+    const reply = (r: Reply, offset = 0): Effect<NodeMsg>[] => [{ type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: r, offset } }];
+    if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
+    if (msg.commands.length > multiCommandsMax || msg.watches.length > watchedKeysMax) return reply(err(CoreErrors.execTooLarge));
+    const commands = msg.commands.map((c) => c.map(toBuffer));
+    if (commands.some((c) => c[0] !== undefined && isWrite(c[0]))) {
+      const refusal = this.writeRefusal();
+      if (refusal) {
+        this.stats.refusedWrites += 1;
+        return reply(err(`EXECABORT Transaction discarded because of: ${refusal}`));
+      }
+    }
+    const effects: Effect<NodeMsg>[] = [];
+    // A watched key that has expired counts as modified (Redis 7): touching it now deletes it
+    // (and logs the DEL) before the check.
+    const touched: Mutation[] = [];
+    for (const w of msg.watches) touched.push(...this.store.execute([EXISTS, toBuffer(w.key)], nowMs, { db: w.db, user: null }).mutations);
+    if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
+    let result: Reply;
+    if (msg.watches.some((w) => this.modifiedSince(w, nowMs))) {
+      result = NULL_ARRAY;
+    } else {
+      const replies: Reply[] = [];
+      const mutations: Mutation[] = [];
+      const session = { db: msg.db, user: msg.user };
+      for (const argv of commands) {
+        const res = this.store.execute(argv, nowMs, session);
+        replies.push(res.reply);
+        mutations.push(...res.mutations);
+      }
+      // One entry for the whole transaction: after any crash it is all there or not at all.
+      if (mutations.length > 0) {
+        this.stats.writes += 1;
+        if (this.cfg.bugs?.splitTransactions) for (const m of mutations) effects.push(...this.appendEntry([m], nowMs));
+        else effects.push(...this.appendEntry(mutations, nowMs));
+      }
+      result = array(replies);
+    }
+    const waiter: Waiter = { to: from, req: msg.req, reply: result, offset: this.tail, ack: msg.ack };
+    if (this.isDurable(waiter)) effects.push(...reply(result, this.tail));
+    else this.waiters.push(waiter);
+    return effects;
+  }
+
+  private modifiedSince(w: WatchToken, _nowMs: number): boolean {
+    if (w.offset < this.modifiedHorizon) return true;
+    if ((this.dbResetAt.get(w.db) ?? 0) > w.offset) return true;
+    return (this.modifiedAt.get(trackKey(w.db, toBuffer(w.key))) ?? 0) > w.offset;
+  }
+
+  /** Record which keys an entry modified (WATCH). */
+  private noteModified(mutations: readonly Mutation[], offset: number): void {
+    for (const m of mutations) {
+      const name = m.argv[0]?.toString('latin1').toLowerCase() ?? '';
+      if (wholeDbCommands.has(name)) {
+        if (name === 'flushall' || name === 'swapdb') for (let db = 0; db < this.store.databases; db++) this.dbResetAt.set(db, offset);
+        else this.dbResetAt.set(m.db, offset);
+        continue;
+      }
+      const spec = findCommand(name);
+      if (!spec) continue;
+      for (const k of commandKeys(spec, m.argv)) {
+        const tk = trackKey(m.db, k);
+        this.modifiedAt.delete(tk); // re-insert: Map order is recency order
+        this.modifiedAt.set(tk, offset);
+      }
+    }
+    while (this.modifiedAt.size > modifiedKeysTrackedMax) {
+      const [oldest, at] = this.modifiedAt.entries().next().value!;
+      this.modifiedAt.delete(oldest);
+      this.modifiedHorizon = Math.max(this.modifiedHorizon, at);
+    }
+  }
+
   /** Why a write must be refused now (a clear error beats a hang), or null. */
   private writeRefusal(): string | null {
     if (this.pending.length >= this.cfg.pendingEntriesMax) return CoreErrors.busy;
@@ -404,6 +517,7 @@ export class Core implements Machine<NodeMsg> {
     this.tailTerm = entry.term;
     this.pending.push(entry);
     this.stats.entriesAppended += 1;
+    this.noteModified(mutations, entry.offset);
     return this.pump(nowMs, false);
   }
 

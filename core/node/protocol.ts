@@ -28,6 +28,23 @@ export type ClientMsg =
       readonly user: string | null;
       readonly ack: AckLevel;
     }
+  /**
+   * EXEC of a MULTI block: the queued commands run as one state-machine command and become one
+   * log entry (all of it survives a crash, or none). `watches` are the connection's WATCHed keys
+   * with the log offset at which each was watched: if any was modified after that offset, nothing
+   * runs and the reply is a null array (Redis's WATCH semantics).
+   */
+  | {
+      readonly type: 'c.exec';
+      readonly req: number;
+      readonly commands: readonly (readonly Uint8Array[])[];
+      readonly db: number;
+      readonly user: string | null;
+      readonly ack: AckLevel;
+      readonly watches: readonly WatchToken[];
+    }
+  /** The client is gone (connection closed): forget its blocked requests and its request ids. */
+  | { readonly type: 'c.gone' }
   | {
       readonly type: 'c.reply';
       readonly req: number;
@@ -36,11 +53,24 @@ export type ClientMsg =
       readonly offset: number;
     };
 
+/** A watched key: WATCH answers with the log offset it was taken at (`c.reply.offset`). */
+export interface WatchToken {
+  readonly db: number;
+  readonly key: Uint8Array;
+  readonly offset: number;
+}
+
+/** Most commands in one MULTI block, and most watched keys per connection. */
+export const multiCommandsMax = 10_000;
+export const watchedKeysMax = 10_000;
+
 export type NodeMsg = ClientMsg | KeeperMsg;
 
 export const nodeFrameTags = {
   'c.req': 1,
   'c.reply': 2,
+  'c.exec': 3,
+  'c.gone': 4,
   'k.append': 10,
   'k.appendOk': 11,
   'k.appendReject': 12,
@@ -59,4 +89,5 @@ export const CoreErrors = {
   /** The write may or may not have been applied (leadership lost while it awaited durability). */
   uncertain: 'UNCERTAIN the outcome of this write is unknown: leadership was lost before it was durable',
   busy: 'MISCONF Keepsake has too many writes awaiting persistence; retry later',
+  execTooLarge: `ERR a MULTI block may hold at most ${multiCommandsMax} commands and watch ${watchedKeysMax} keys`,
 } as const;

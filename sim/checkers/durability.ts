@@ -21,7 +21,7 @@
 // linearizability checker does that), and an unknown incr may have produced any integer.
 
 import { assert, unreachable } from '../../net/types';
-import { describeInput, opKeys, showValue, type KvValue, type OpId, type Operation } from '../history';
+import { describeInput, opKeys, showValue, type KvOutput, type KvValue, type OpId, type Operation } from '../history';
 import type { CheckResult } from './index';
 
 export type AckLevel = 'memory' | 'one' | 'quorum';
@@ -75,6 +75,17 @@ function produced(op: Operation, key: string): Produced {
     case 'incr':
       if (output.type === 'int') return { kind: 'value', value: String(output.value) };
       return unknown ? { kind: 'anyInteger' } : { kind: 'none' };
+    case 'txn': {
+      // The last operation of the transaction that writes `key` decides what it leaves.
+      for (let i = input.ops.length - 1; i >= 0; i--) {
+        const sub = input.ops[i]!;
+        if (!opKeys(sub).includes(key)) continue;
+        const subOut: KvOutput = output.type === 'txn' ? output.outputs[i]! : { type: 'unknown' };
+        const p = produced({ ...op, input: sub, output: subOut }, key);
+        if (p.kind !== 'none') return p;
+      }
+      return { kind: 'none' };
+    }
     default:
       return unreachable(input, 'kv input');
   }
@@ -86,6 +97,7 @@ function isAcknowledged(op: Operation): boolean {
     case 'ok':
     case 'count':
     case 'int':
+    case 'txn':
       return true;
     case 'cas':
       return o.ok;

@@ -157,6 +157,8 @@ function apply(store: Map<string, string>, input: KvInput): KvOutput {
     case 'mset':
       for (const [k, v] of input.pairs) store.set(k, v);
       return { type: 'ok' };
+    case 'txn':
+      return { type: 'txn', outputs: input.ops.map((op) => apply(store, op)) };
     default:
       return unreachable(input, 'kv input');
   }

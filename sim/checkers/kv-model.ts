@@ -103,10 +103,22 @@ function stepKv(state: KvState, input: KvInput, output: KvOutput, at: (k: string
       if (output.type !== 'values' || output.values.length !== input.keys.length) return null;
       return input.keys.every((k, j) => output.values[j] === state[at(k)]) ? state : null;
     }
+    case 'txn': {
+      // Atomic: each operation in order against the state the previous ones left.
+      if (!unknown && (output.type !== 'txn' || output.outputs.length !== input.ops.length)) return null;
+      let cur: KvState | null = state;
+      for (let i = 0; i < input.ops.length && cur !== null; i++) {
+        const sub: KvOutput = unknown ? UNKNOWN_OUT : (output as { outputs: readonly KvOutput[] }).outputs[i]!;
+        cur = stepKv(cur, input.ops[i]!, sub, at);
+      }
+      return cur;
+    }
     default:
       return unreachable(input, 'kv input');
   }
 }
+
+const UNKNOWN_OUT: KvOutput = Object.freeze({ type: 'unknown' });
 
 function stepIncr(state: KvState, i: number, by: number, output: KvOutput): KvState | null {
   const current = parseInteger(state[i] ?? null);

@@ -28,6 +28,7 @@
 
 import { assert } from '../../net/types';
 import {
+  type KvInput,
   type KvValue,
   describeInput,
   describeOutput,
@@ -489,8 +490,8 @@ function neverWrittenValues(op: Operation, ops: readonly Operation[]): string[] 
     op.output.type === 'value' ? [op.output.value] : op.output.type === 'values' ? op.output.values : [];
   const written = new Set<string>();
   let anyIncr = false;
-  for (const o of ops) {
-    const i = o.input;
+  const inputs: KvInput[] = ops.flatMap((o): KvInput[] => (o.input.type === 'txn' ? [...o.input.ops] : [o.input]));
+  for (const i of inputs) {
     if (i.type === 'set' || i.type === 'cas') written.add(i.value);
     else if (i.type === 'mset') for (const [, v] of i.pairs) written.add(v);
     else if (i.type === 'incr') anyIncr = true;

@@ -256,3 +256,35 @@ describe('properties', () => {
     );
   });
 });
+
+describe('transactions (MULTI/EXEC) are one operation over all their keys', () => {
+  const op = (id: number, client: string, input: import('../../sim/history').KvInput, invokeMs: number, completeMs: number, output: import('../../sim/history').KvOutput) => ({ id, client, input, invokeMs, completeMs, output });
+  const now = () => 0;
+
+  it('accepts a transaction whose reads see its own earlier writes, atomically', () => {
+    const h = [
+      op(0, 'a', { type: 'txn', ops: [{ type: 'set', key: 'x', value: '1' }, { type: 'incr', key: 'x', by: 2 }, { type: 'set', key: 'y', value: 'y1' }] }, 0, 10, { type: 'txn', outputs: [{ type: 'ok' }, { type: 'int', value: 3 }, { type: 'ok' }] }),
+      op(1, 'b', { type: 'mget', keys: ['x', 'y'] }, 20, 30, { type: 'values', values: ['3', 'y1'] }),
+    ];
+    expect(checkLinearizability(h, { now }).result).toBe('ok');
+  });
+
+  it('rejects a half-applied transaction observed by a later read', () => {
+    const h = [
+      op(0, 'a', { type: 'txn', ops: [{ type: 'set', key: 'x', value: '1' }, { type: 'set', key: 'y', value: '1' }] }, 0, 10, { type: 'txn', outputs: [{ type: 'ok' }, { type: 'ok' }] }),
+      op(1, 'b', { type: 'mget', keys: ['x', 'y'] }, 20, 30, { type: 'values', values: ['1', null] }),
+    ];
+    const r = checkLinearizability(h, { now });
+    expect(r.result).toBe('violation');
+  });
+
+  it('an unknown transaction may have applied wholly or not at all, never in part', () => {
+    const txn = { type: 'txn' as const, ops: [{ type: 'set' as const, key: 'x', value: '1' }, { type: 'set' as const, key: 'y', value: '1' }] };
+    const whole = [op(0, 'a', txn, 0, Infinity, { type: 'unknown' }), op(1, 'b', { type: 'mget', keys: ['x', 'y'] }, 20, 30, { type: 'values', values: ['1', '1'] })];
+    const none = [op(0, 'a', txn, 0, Infinity, { type: 'unknown' }), op(1, 'b', { type: 'mget', keys: ['x', 'y'] }, 20, 30, { type: 'values', values: [null, null] })];
+    const half = [op(0, 'a', txn, 0, Infinity, { type: 'unknown' }), op(1, 'b', { type: 'mget', keys: ['x', 'y'] }, 20, 30, { type: 'values', values: ['1', null] })];
+    expect(checkLinearizability(whole, { now }).result).toBe('ok');
+    expect(checkLinearizability(none, { now }).result).toBe('ok');
+    expect(checkLinearizability(half, { now }).result).toBe('violation');
+  });
+});
