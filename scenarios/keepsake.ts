@@ -85,6 +85,14 @@ export const kvScenarioConfigs: KvScenarioConfig[] = [
   },
   {
     ...base,
+    name: 'blocking-queue',
+    description: 'Producers RPUSH and consumers BLPOP with timeouts while Cores crash and Keepers stall: every element is delivered exactly once',
+    topology: split3,
+    mix: { get: 1, set: 1, incr: 0, del: 0, mget: 0, mset: 0, txn: 1, push: 4, bpop: 4 },
+    swarm: { targets: 'all', ratePerSec: 1.5, allow: { crash: true, pause: true, diskSlow: true }, outageMaxMs: 400, clockMaxMs: 0 },
+  },
+  {
+    ...base,
     name: 'ack-memory',
     description: 'Acknowledgement level memory: survives everything but a Core crash (network faults and pauses only, no crash)',
     topology: { kind: 'solo' },

@@ -37,7 +37,7 @@ export interface KvScenarioConfig {
   readonly keys: number;
   readonly opsPerSecPerClient: number;
   /** Relative weights of operation kinds. */
-  readonly mix: { readonly get: number; readonly set: number; readonly incr: number; readonly del: number; readonly mget: number; readonly mset: number; readonly txn?: number };
+  readonly mix: { readonly get: number; readonly set: number; readonly incr: number; readonly del: number; readonly mget: number; readonly mset: number; readonly txn?: number; readonly push?: number; readonly bpop?: number };
   readonly ack: AckLevel;
   /** Levels whose acknowledged writes this scenario's faults must not lose. */
   readonly survivingLevels: readonly AckLevel[];
@@ -57,6 +57,22 @@ export interface KvScenarioConfig {
   readonly checkCatchUpByOffset?: string;
   /** Planted Core bugs (bug-* scenarios only): they must be caught. */
   readonly coreBugs?: CoreConfig['bugs'];
+}
+
+/** List operations on the queue key `q` (blocking pops): checked for exactly-once delivery, not linearizability. */
+export type ListOp = { readonly type: 'push'; readonly value: string } | { readonly type: 'bpop'; readonly timeoutMs: number };
+export type WorkOp = KvInput | ListOp;
+const isListOp = (op: WorkOp): op is ListOp => op.type === 'push' || op.type === 'bpop';
+export const queueKey = 'q';
+
+/** One list operation's record (the exactly-once checker's input). */
+export interface ListRecord {
+  readonly client: string;
+  readonly op: ListOp;
+  readonly invokeMs: number;
+  /** 'ok' with the popped value (bpop) / 'empty' (bpop timed out) / 'fail' (refused) / 'unknown'. */
+  outcome: 'pending' | 'ok' | 'empty' | 'fail' | 'unknown';
+  popped?: string;
 }
 
 const codec = new FrameCodec<NodeMsg>({ tags: nodeFrameTags, frameBytesMax: 16 * 1024 * 1024 });
@@ -84,18 +100,18 @@ function topology(cfg: KvScenarioConfig): Topology {
 /** A sequential client speaking c.req/c.reply, recording its operations in the history. */
 class KvClient implements Machine<NodeMsg> {
   private next = 0;
-  private inFlight: { req: number; id: number; input: KvInput } | null = null;
+  private inFlight: { req: number; id: number; input: WorkOp } | null = null;
   private reqSeq = 0;
 
   constructor(
     private readonly env: MachineEnv,
     private readonly server: NodeId,
-    private readonly ops: readonly PlannedOp<KvInput>[],
+    private readonly ops: readonly PlannedOp<WorkOp>[],
     private readonly ack: AckLevel,
     private readonly timeoutMs: number,
     /** The workload stops here (the safety phase's end): later operations are not issued. */
     private readonly stopAtMs: number,
-    private readonly record: { invoke(client: string, input: KvInput): number; complete(id: number, out: KvOutput): void },
+    private readonly record: { invoke(client: string, input: WorkOp): number; complete(id: number, input: WorkOp, reply: Reply | null): void },
   ) {}
 
   step(input: Input<NodeMsg>, nowMs: number): Effect<NodeMsg>[] {
@@ -105,7 +121,7 @@ class KvClient implements Machine<NodeMsg> {
       case 'timeout':
         if (input.name === 'issue') return this.issue();
         if (input.name === 'deadline' && this.inFlight) {
-          this.record.complete(this.inFlight.id, { type: 'unknown' });
+          this.record.complete(this.inFlight.id, this.inFlight.input, null);
           this.inFlight = null;
           return this.scheduleNext(nowMs);
         }
@@ -113,7 +129,7 @@ class KvClient implements Machine<NodeMsg> {
       case 'message': {
         const m = input.msg;
         if (m.type !== 'c.reply' || !this.inFlight || m.req !== this.inFlight.req) return [];
-        this.record.complete(this.inFlight.id, toOutput(this.inFlight.input, m.reply));
+        this.record.complete(this.inFlight.id, this.inFlight.input, m.reply);
         this.inFlight = null;
         return [{ type: 'cancelTimer', name: 'deadline' }, ...this.scheduleNext(nowMs)];
       }
@@ -135,13 +151,14 @@ class KvClient implements Machine<NodeMsg> {
     const id = this.record.invoke(this.env.id, planned.op);
     this.inFlight = { req, id, input: planned.op };
     const op = planned.op;
-    const msg: NodeMsg =
-      op.type === 'txn'
+    const msg: NodeMsg = isListOp(op)
+      ? { type: 'c.req', req, argv: (op.type === 'push' ? ['RPUSH', queueKey, op.value] : ['BLPOP', queueKey, String(op.timeoutMs / 1000)]).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack }
+      : op.type === 'txn'
         ? { type: 'c.exec', req, commands: op.ops.map((sub) => toArgv(sub).map((a) => Buffer.from(a))), db: 0, user: null, ack: this.ack, watches: [] }
         : { type: 'c.req', req, argv: toArgv(op).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack };
     return [
       { type: 'send', to: this.server, msg },
-      { type: 'timer', name: 'deadline', afterMs: this.timeoutMs },
+      { type: 'timer', name: 'deadline', afterMs: this.timeoutMs + (op.type === 'bpop' ? op.timeoutMs : 0) },
     ];
   }
 }
@@ -164,6 +181,37 @@ export function toArgv(op: KvInput): string[] {
     case 'txn':
       throw new Error(`${op.type} is not one command (txn goes as c.exec; cas is not generated)`);
   }
+}
+
+function listOutcome(op: ListOp, r: Reply | null): ListRecord['outcome'] {
+  if (r === null) return 'unknown';
+  if (r.t === 'error') return r.s.startsWith('UNCERTAIN') || r.s.startsWith('UNBLOCKED') ? 'unknown' : 'fail';
+  if (op.type === 'push') return r.t === 'int' ? 'ok' : 'fail';
+  if (r.t === 'nullArray' || r.t === 'null') return 'empty';
+  return r.t === 'array' && r.items.length === 2 ? 'ok' : 'fail';
+}
+
+/**
+ * Exactly-once delivery of list elements (blocking pops): no element is popped twice or both
+ * popped and still queued; nothing popped was never pushed; every acknowledged push is popped
+ * or still queued, except as many as pops whose outcome is unknown could have taken.
+ */
+export function checkListsExactlyOnce(records: readonly ListRecord[], remaining: readonly string[]): Violation[] {
+  const out: Violation[] = [];
+  const v = (message: string): Violation => ({ checker: 'lists.exactlyOnce', kind: 'safety', message });
+  const popped = records.filter((r) => r.op.type === 'bpop' && r.outcome === 'ok').map((r) => r.popped!);
+  const pushedAll = new Set(records.filter((r) => r.op.type === 'push' && r.outcome !== 'fail').map((r) => (r.op as { value: string }).value));
+  const seen = new Map<string, number>();
+  for (const x of [...popped, ...remaining]) seen.set(x, (seen.get(x) ?? 0) + 1);
+  for (const [x, n] of seen) if (n > 1) out.push(v(`element ${JSON.stringify(x)} was delivered ${n} times (popped or left in the queue)`));
+  for (const x of seen.keys()) if (!pushedAll.has(x)) out.push(v(`element ${JSON.stringify(x)} was delivered but never pushed`));
+  // A pop still pending when the run ended is as unknown as one that timed out.
+  const unknownPops = records.filter((r) => r.op.type === 'bpop' && (r.outcome === 'unknown' || r.outcome === 'pending')).length;
+  const lost = records.filter((r) => r.op.type === 'push' && r.outcome === 'ok' && !seen.has((r.op as { value: string }).value));
+  if (lost.length > unknownPops) {
+    out.push(v(`${lost.length} acknowledged push(es) neither popped nor queued (e.g. ${JSON.stringify((lost[0]!.op as { value: string }).value)} by ${lost[0]!.client} at ${lost[0]!.invokeMs}ms), more than the ${unknownPops} pop(s) of unknown outcome could explain`));
+  }
+  return out;
 }
 
 const bulkText = (r: Reply): KvValue => (r.t === 'bulk' ? Buffer.from(r.b).toString() : null);
@@ -201,15 +249,17 @@ export function toOutput(op: KvInput, r: Reply): KvOutput {
  * (mget, mset) stay within one pair, so the linearizability checker's per-component search
  * stays small (a multi-key operation links the keys it touches into one component).
  */
-function drawOp(rng: SeededRng, cfg: KvScenarioConfig, client: string, n: number): KvInput {
+function drawOp(rng: SeededRng, cfg: KvScenarioConfig, client: string, n: number): WorkOp {
   const keyOf = () => `k${rng.int(cfg.keys)}`;
   const pairOf = (): [string, string] => {
     const p = rng.int(Math.max(1, Math.floor(cfg.keys / 2)));
     return [`k${2 * p}`, `k${2 * p + 1}`];
   };
   const m = cfg.mix;
-  const total = m.get + m.set + m.incr + m.del + m.mget + m.mset + (m.txn ?? 0);
+  const total = m.get + m.set + m.incr + m.del + m.mget + m.mset + (m.txn ?? 0) + (m.push ?? 0) + (m.bpop ?? 0);
   let x = rng.next() * total;
+  if ((x -= m.push ?? 0) < 0) return { type: 'push', value: `${client}-${n}` };
+  if ((x -= m.bpop ?? 0) < 0) return { type: 'bpop', timeoutMs: 50 * (1 + rng.int(6)) };
   if ((x -= m.get) < 0) return { type: 'get', key: keyOf() };
   if ((x -= m.set) < 0) return { type: 'set', key: keyOf(), value: `${client}-${n}` };
   if ((x -= m.incr) < 0) return { type: 'incr', key: `n${rng.int(counterKeys(cfg))}`, by: 1 + rng.int(5) };
@@ -238,13 +288,13 @@ function readBackRound(cfg: KvScenarioConfig): KvInput[] {
   return out;
 }
 
-export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
+export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
   const top = topology(cfg);
   const clientIds = Array.from({ length: cfg.clients }, (_, i) => `c${i + 1}`);
 
-  function plan(seed: number): Plan<KvInput> {
+  function plan(seed: number): Plan<WorkOp> {
     const workload = new SeededRng(`keepsake:${seed}:workload`);
-    const ops: PlannedOp<KvInput>[] = [];
+    const ops: PlannedOp<WorkOp>[] = [];
     for (const client of clientIds) {
       let t = workload.exponential(1000 / cfg.opsPerSecPerClient);
       let n = 0;
@@ -264,29 +314,43 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
     return { scenario: cfg.name, seed, durationMs: cfg.durationMs, livenessMs: cfg.livenessMs, faults, ops };
   }
 
-  function execute(p: Plan<KvInput>, opts: { keepTrace?: boolean }) {
+  function execute(p: Plan<WorkOp>, opts: { keepTrace?: boolean }) {
     let world: World<NodeMsg> | null = null;
     const recorder = new HistoryRecorder();
     const opClients: string[] = [];
+    const listOps: ListRecord[] = [];
     const record = {
-      invoke(client: string, input: KvInput): number {
+      invoke(client: string, input: WorkOp): number {
+        if (isListOp(input)) {
+          listOps.push({ client, op: input, invokeMs: world!.now, outcome: 'pending' });
+          world!.note(client, `invoke list#${listOps.length - 1} ${input.type === 'push' ? `push ${input.value}` : `bpop ${input.timeoutMs}ms`}`);
+          return -listOps.length; // list records: negative handles
+        }
         const id = recorder.invoke(client, input, world!.now);
         opClients[id] = client;
         world!.note(client, `invoke #${id} ${describeInput(input)}`);
         return id;
       },
-      complete(id: number, out: KvOutput): void {
+      complete(id: number, input: WorkOp, reply: Reply | null): void {
+        if (isListOp(input)) {
+          const rec = listOps[-id - 1]!;
+          rec.outcome = listOutcome(input, reply);
+          if (rec.outcome === 'ok' && input.type === 'bpop' && reply?.t === 'array') rec.popped = Buffer.from((reply.items[1] as { b: Uint8Array }).b).toString();
+          world!.note(rec.client, `complete list#${-id - 1} ${rec.outcome}${rec.popped !== undefined ? ` ${rec.popped}` : ''}`);
+          return;
+        }
+        const out = reply === null ? ({ type: 'unknown' } as const) : toOutput(input, reply);
         recorder.complete(id, out, world!.now);
         world!.note(opClients[id]!, `complete #${id} ${out.type}${'value' in out ? ` ${JSON.stringify(out.value)}` : ''}`);
       },
     };
-    const byClient = new Map<string, PlannedOp<KvInput>[]>();
+    const byClient = new Map<string, PlannedOp<WorkOp>[]>();
     for (const op of p.ops) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
     // The read-back: after healing, the probe reads every key, round after round, until one
     // whole round succeeds (the liveness condition); that round is the recovered state.
     const round = readBackRound(cfg);
     const roundGapMs = 300;
-    const probeOps: PlannedOp<KvInput>[] = [];
+    const probeOps: PlannedOp<WorkOp>[] = [];
     for (let r = 0; r * roundGapMs < p.livenessMs; r++) for (const op of round) probeOps.push({ atMs: p.durationMs + 50 + r * roundGapMs, client: probeClient, op });
     byClient.set(probeClient, probeOps);
 
@@ -428,6 +492,12 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<KvInput> {
       .filter((r) => r.ok === false)
       .map((r) => ({ checker: r.checker, kind: r.kind, message: r.explanation, opIds: r.opIds }));
     for (const r of kvInvariants.runAll({ machines })) if (r.ok === false) violations.push({ checker: r.checker, kind: r.kind, message: r.explanation, opIds: r.opIds });
+    const core = machines.get(top.coreHost)?.core;
+    if (listOps.length > 0 && progressed && core && core.view().phase === 'serving') {
+      const r = core.view().store.execute([Buffer.from('LRANGE'), Buffer.from(queueKey), Buffer.from('0'), Buffer.from('-1')], w.localTime(top.coreHost), { db: 0, user: null }).reply;
+      const remaining = r.t === 'array' ? r.items.map((i) => (i.t === 'bulk' ? Buffer.from(i.b).toString() : '')) : [];
+      violations.push(...checkListsExactlyOnce(listOps, remaining));
+    }
     if (!progressed) violations.push({ checker: 'liveness.readBack', kind: 'liveness', message: `the read-back of every key did not succeed within ${p.livenessMs}ms after healing` });
     return {
       result: {

@@ -25,6 +25,7 @@ import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
 import { commandKeys, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
+import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, parseBlocking, timeoutReply, type BlockedRequest, type BlockingKind } from './blocking';
 import { CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
@@ -150,6 +151,13 @@ export class Core implements Machine<NodeMsg> {
   private modifiedHorizon = 0;
   /** Offset of the last FLUSHDB/FLUSHALL/SWAPDB-style change of a whole database. */
   private readonly dbResetAt = new Map<number, number>();
+  /** Blocked requests (BLPOP & co.), oldest first; served FIFO per key. */
+  private blocked: BlockedRequest[] = [];
+  private blockSeq = 0;
+  /** Keys modified since blocked requests were last served (db:key). */
+  private readonly toServe = new Set<string>();
+  /** When the 'block' timer is armed to fire (local clock), Infinity when not armed. */
+  private blockTimerAtMs = Infinity;
   private recoveryTarget = 0;
   private fetchRetries = 0;
   private recoveryStartedMs = 0;
@@ -167,6 +175,14 @@ export class Core implements Machine<NodeMsg> {
   // ---- Inputs ----------------------------------------------------------------------
 
   step(input: Input<NodeMsg>, nowMs: number): Effect<NodeMsg>[] {
+    const effects = this.dispatch(input, nowMs);
+    // After any change, wake blocked requests whose keys were modified, then re-arm their timer.
+    if (this.toServe.size > 0) effects.push(...this.serveBlocked(nowMs));
+    effects.push(...this.rearmBlockTimer(nowMs));
+    return effects;
+  }
+
+  private dispatch(input: Input<NodeMsg>, nowMs: number): Effect<NodeMsg>[] {
     switch (input.type) {
       case 'start':
         return this.beginRecovery(nowMs);
@@ -190,6 +206,7 @@ export class Core implements Machine<NodeMsg> {
         return this.onExec(from, msg, nowMs);
       case 'c.gone':
         this.lastReq.delete(from);
+        this.blocked = this.blocked.filter((b) => b.from !== from);
         return [];
       case 'k.state':
         return this.onKeeperState(from, msg, nowMs);
@@ -221,6 +238,9 @@ export class Core implements Machine<NodeMsg> {
         return [...this.sweep(nowMs), { type: 'timer', name: 'sweep', afterMs: this.cfg.sweepIntervalMs }];
       case 'restart-recovery':
         return this.beginRecovery(nowMs);
+      case 'block':
+        this.blockTimerAtMs = Infinity;
+        return this.expireBlocked(nowMs);
       default:
         return [{ type: 'note', text: `core: unknown timer ${name}` }];
     }
@@ -240,6 +260,8 @@ export class Core implements Machine<NodeMsg> {
     this.waiters = [];
     this.modifiedAt.clear();
     this.dbResetAt.clear();
+    this.blocked = [];
+    this.toServe.clear();
     this.recoverySource = null;
     this.recoveryTarget = 0;
     for (const k of this.cfg.keepers) this.keepers.set(k, { ...emptyView(), progressAtMs: nowMs });
@@ -387,7 +409,9 @@ export class Core implements Machine<NodeMsg> {
     if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
     const name = argv[0];
     if (!name) return reply(err('ERR empty command'));
-    if (name.length === 5 && name.toString('latin1').toLowerCase() === 'watch') {
+    const lname = name.toString('latin1').toLowerCase();
+    if (blockingKinds.has(lname)) return this.onBlocking(from, msg, lname as BlockingKind, argv, nowMs);
+    if (name.length === 5 && lname === 'watch') {
       // The watch offset is the log tail now: EXEC aborts if a watched key changes after it.
       if (argv.length < 2) return reply(err(Errors.wrongArity('watch')));
       return reply(OK, this.tail);
@@ -452,7 +476,9 @@ export class Core implements Machine<NodeMsg> {
       const mutations: Mutation[] = [];
       const session = { db: msg.db, user: msg.user };
       for (const argv of commands) {
-        const res = this.store.execute(argv, nowMs, session);
+        const kind = argv[0]?.toString('latin1').toLowerCase() ?? '';
+        // Inside MULTI a blocking command never blocks (Redis): one attempt, or its timeout reply.
+        const res = blockingKinds.has(kind) ? this.attemptOnce(kind as BlockingKind, argv, session, nowMs) : this.store.execute(argv, nowMs, session);
         replies.push(res.reply);
         mutations.push(...res.mutations);
       }
@@ -491,6 +517,7 @@ export class Core implements Machine<NodeMsg> {
         const tk = trackKey(m.db, k);
         this.modifiedAt.delete(tk); // re-insert: Map order is recency order
         this.modifiedAt.set(tk, offset);
+        if (this.blocked.length > 0) this.toServe.add(tk);
       }
     }
     while (this.modifiedAt.size > modifiedKeysTrackedMax) {
@@ -498,6 +525,109 @@ export class Core implements Machine<NodeMsg> {
       this.modifiedAt.delete(oldest);
       this.modifiedHorizon = Math.max(this.modifiedHorizon, at);
     }
+  }
+
+  // ---- Blocking commands -----------------------------------------------------------
+
+  private replyWhenDurable(to: NodeId, req: number, reply: Reply, ack: AckLevel): Effect<NodeMsg>[] {
+    const waiter: Waiter = { to, req, reply, offset: this.tail, ack };
+    if (this.isDurable(waiter)) return [{ type: 'send', to, msg: { type: 'c.reply', req, reply, offset: this.tail } }];
+    this.waiters.push(waiter);
+    return [];
+  }
+
+  private onBlocking(from: NodeId, msg: Extract<ClientMsg, { type: 'c.req' }>, kind: BlockingKind, argv: Buffer[], nowMs: number): Effect<NodeMsg>[] {
+    const parsed = parseBlocking(kind, argv);
+    if (!parsed.ok) return this.replyWhenDurable(from, msg.req, parsed.reply, 'memory');
+    const refusal = this.writeRefusal();
+    if (refusal) {
+      this.stats.refusedWrites += 1;
+      return this.replyWhenDurable(from, msg.req, err(refusal), 'memory');
+    }
+    const session = { db: msg.db, user: msg.user };
+    const effects: Effect<NodeMsg>[] = [];
+    const touched: Mutation[] = [];
+    for (const key of parsed.keys) {
+      const res = this.store.execute(attemptArgv(kind, key, parsed.rest), nowMs, session);
+      const r = blockingReply(kind, key, res.reply);
+      if (r !== null) {
+        touched.push(...res.mutations);
+        if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
+        return [...effects, ...this.replyWhenDurable(from, msg.req, r, msg.ack)];
+      }
+      touched.push(...res.mutations); // e.g. the DEL of an expired key it looked at
+    }
+    if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
+    if (this.blocked.length >= blockedRequestsMax) return [...effects, ...this.replyWhenDurable(from, msg.req, err('ERR too many blocked clients'), 'memory')];
+    this.blocked.push({
+      seq: ++this.blockSeq,
+      from,
+      req: msg.req,
+      kind,
+      keys: parsed.keys.map((k) => Buffer.from(k)),
+      rest: parsed.rest.map((k) => Buffer.from(k)),
+      db: msg.db,
+      user: msg.user,
+      ack: msg.ack,
+      deadlineMs: parsed.timeoutMs === 0 ? Infinity : nowMs + parsed.timeoutMs,
+    });
+    return effects;
+  }
+
+  /** One non-blocking attempt over every key of a blocking command (inside MULTI). */
+  private attemptOnce(kind: BlockingKind, argv: Buffer[], session: { db: number; user: string | null }, nowMs: number): { reply: Reply; mutations: readonly Mutation[] } {
+    const parsed = parseBlocking(kind, argv);
+    if (!parsed.ok) return { reply: parsed.reply, mutations: [] };
+    const mutations: Mutation[] = [];
+    for (const key of parsed.keys) {
+      const res = this.store.execute(attemptArgv(kind, key, parsed.rest), nowMs, session);
+      mutations.push(...res.mutations);
+      const r = blockingReply(kind, key, res.reply);
+      if (r !== null) return { reply: r, mutations };
+    }
+    return { reply: timeoutReply(kind), mutations };
+  }
+
+  /** Serve the oldest blocked requests of every modified key, one element each, while there are elements. */
+  private serveBlocked(nowMs: number): Effect<NodeMsg>[] {
+    const out: Effect<NodeMsg>[] = [];
+    let rounds = 0;
+    while (this.toServe.size > 0 && this.phase === 'serving') {
+      assert(++rounds <= blockedRequestsMax * 4, 'serving blocked requests does not terminate');
+      const tk = this.toServe.values().next().value!;
+      this.toServe.delete(tk);
+      for (const b of this.blocked.filter((x) => x.keys.some((k) => trackKey(x.db, k) === tk))) {
+        const key = b.keys.find((k) => trackKey(b.db, k) === tk)!;
+        const res = this.store.execute(attemptArgv(b.kind, key, b.rest), nowMs, { db: b.db, user: b.user });
+        const r = blockingReply(b.kind, key, res.reply);
+        if (res.mutations.length > 0) out.push(...this.appendEntry(res.mutations, nowMs));
+        if (r === null) break; // nothing left on this key for the next waiters either
+        this.blocked = this.blocked.filter((x) => x !== b);
+        out.push(...this.replyWhenDurable(b.from, b.req, r, b.ack));
+      }
+    }
+    this.toServe.clear();
+    return out;
+  }
+
+  private expireBlocked(nowMs: number): Effect<NodeMsg>[] {
+    const out: Effect<NodeMsg>[] = [];
+    const still: BlockedRequest[] = [];
+    for (const b of this.blocked) {
+      if (b.deadlineMs <= nowMs) out.push(...this.replyWhenDurable(b.from, b.req, timeoutReply(b.kind), b.ack));
+      else still.push(b);
+    }
+    this.blocked = still;
+    return out;
+  }
+
+  private rearmBlockTimer(nowMs: number): Effect<NodeMsg>[] {
+    let next = Infinity;
+    for (const b of this.blocked) if (b.deadlineMs < next) next = b.deadlineMs;
+    if (next === this.blockTimerAtMs) return [];
+    this.blockTimerAtMs = next;
+    if (next === Infinity) return [{ type: 'cancelTimer', name: 'block' }];
+    return [{ type: 'timer', name: 'block', afterMs: Math.max(0, next - nowMs) }];
   }
 
   /** Why a write must be refused now (a clear error beats a hang), or null. */
@@ -616,6 +746,8 @@ export class Core implements Machine<NodeMsg> {
     // Outcomes of writes still awaiting durability are unknown: a newer leader decides.
     const out: Effect<NodeMsg>[] = this.waiters.map((w) => ({ type: 'send', to: w.to, msg: { type: 'c.reply', req: w.req, reply: err(CoreErrors.uncertain), offset: w.offset } }));
     this.waiters = [];
+    for (const b of this.blocked) out.push({ type: 'send', to: b.from, msg: { type: 'c.reply', req: b.req, reply: err(CoreErrors.unblockedLeadership), offset: 0 } });
+    this.blocked = [];
     out.push({ type: 'note', text: `core fenced by term ${term}: recovering again` }, { type: 'cancelTimer', name: 'pump' }, { type: 'cancelTimer', name: 'sweep' });
     return [...out, { type: 'timer', name: 'restart-recovery', afterMs: 0 }];
   }
@@ -716,8 +848,8 @@ export class Core implements Machine<NodeMsg> {
   }
 
   /** Read-only views for invariant checkers, tests and INFO. */
-  view(): { phase: Phase; term: number; tail: number; pending: number; waiters: number; durableQuorum: number; store: Store; stats: CoreStats } {
-    return { phase: this.phase, term: this.term, tail: this.tail, pending: this.pending.length, waiters: this.waiters.length, durableQuorum: this.durableAt('quorum'), store: this.store, stats: this.stats };
+  view(): { phase: Phase; term: number; tail: number; pending: number; waiters: number; blocked: number; durableQuorum: number; store: Store; stats: CoreStats } {
+    return { phase: this.phase, term: this.term, tail: this.tail, pending: this.pending.length, waiters: this.waiters.length, blocked: this.blocked.length, durableQuorum: this.durableAt('quorum'), store: this.store, stats: this.stats };
   }
 
   /** How many Keepers have everything up to `offset` durable (WAIT). */

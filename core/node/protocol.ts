@@ -89,5 +89,6 @@ export const CoreErrors = {
   /** The write may or may not have been applied (leadership lost while it awaited durability). */
   uncertain: 'UNCERTAIN the outcome of this write is unknown: leadership was lost before it was durable',
   busy: 'MISCONF Keepsake has too many writes awaiting persistence; retry later',
+  unblockedLeadership: 'UNBLOCKED leadership was lost while the client was blocked',
   execTooLarge: `ERR a MULTI block may hold at most ${multiCommandsMax} commands and watch ${watchedKeysMax} keys`,
 } as const;

@@ -53,7 +53,12 @@ export interface DurabilityReport {
 }
 
 /** What a write leaves on one key: a value, "some integer" (unknown incr), or nothing. */
-type Produced = { readonly kind: 'value'; readonly value: KvValue } | { readonly kind: 'anyInteger' } | { readonly kind: 'none' };
+type Produced =
+  | { readonly kind: 'value'; readonly value: KvValue }
+  | { readonly kind: 'anyInteger' }
+  | { readonly kind: 'none' }
+  /** Any of these (an unknown transaction whose last write to the key may have failed). */
+  | { readonly kind: 'oneOf'; readonly options: readonly Produced[] };
 
 function produced(op: Operation, key: string): Produced {
   const { input, output } = op;
@@ -76,15 +81,20 @@ function produced(op: Operation, key: string): Produced {
       if (output.type === 'int') return { kind: 'value', value: String(output.value) };
       return unknown ? { kind: 'anyInteger' } : { kind: 'none' };
     case 'txn': {
-      // The last operation of the transaction that writes `key` decides what it leaves.
+      // The last operation of the transaction that writes `key` decides what it leaves. With an
+      // unknown outcome an incr may also have failed (not an integer), so an earlier write of the
+      // key is possible too: collect the alternatives.
+      const options: Produced[] = [];
       for (let i = input.ops.length - 1; i >= 0; i--) {
         const sub = input.ops[i]!;
         if (!opKeys(sub).includes(key)) continue;
         const subOut: KvOutput = output.type === 'txn' ? output.outputs[i]! : { type: 'unknown' };
         const p = produced({ ...op, input: sub, output: subOut }, key);
-        if (p.kind !== 'none') return p;
+        if (p.kind === 'none') continue;
+        options.push(p);
+        if (!(p.kind === 'anyInteger' && sub.type === 'incr')) break;
       }
-      return { kind: 'none' };
+      return options.length === 0 ? { kind: 'none' } : options.length === 1 ? options[0]! : { kind: 'oneOf', options };
     }
     default:
       return unreachable(input, 'kv input');
@@ -114,6 +124,7 @@ function isAcknowledged(op: Operation): boolean {
 
 function matches(p: Produced, v: KvValue): boolean {
   if (p.kind === 'none') return false;
+  if (p.kind === 'oneOf') return p.options.some((o) => matches(o, v));
   if (p.kind === 'anyInteger') return v !== null && /^-?[0-9]+$/.test(v);
   return p.value === v;
 }

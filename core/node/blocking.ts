@@ -1,0 +1,122 @@
+// Blocking list and sorted-set commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN,
+// BZPOPMAX) as part of the Core state machine. A blocked request waits in FIFO order per key;
+// after any entry modifies a key, the Core serves the oldest waiters of that key first, one
+// element each (so an element wakes exactly one client). Timeouts run on the Core's own clock
+// input, like everything else in core/, so the simulator drives and skews them.
+
+import { array, bulk, err, NULL, NULL_ARRAY, type Reply } from '../../net/reply';
+import type { NodeId } from '../../net/types';
+import type { AckLevel } from './protocol';
+
+export type BlockingKind = 'blpop' | 'brpop' | 'blmove' | 'brpoplpush' | 'bzpopmin' | 'bzpopmax';
+
+export const blockingKinds: ReadonlySet<string> = new Set<BlockingKind>(['blpop', 'brpop', 'blmove', 'brpoplpush', 'bzpopmin', 'bzpopmax']);
+
+/** Most blocked requests the Core holds at once; more answer an error instead of blocking. */
+export const blockedRequestsMax = 100_000;
+
+export interface BlockedRequest {
+  readonly seq: number;
+  readonly from: NodeId;
+  readonly req: number;
+  readonly kind: BlockingKind;
+  /** The keys it waits on (for BLMOVE/BRPOPLPUSH: the source). */
+  readonly keys: readonly Buffer[];
+  /** BLMOVE/BRPOPLPUSH destination and directions. */
+  readonly rest: readonly Buffer[];
+  readonly db: number;
+  readonly user: string | null;
+  readonly ack: AckLevel;
+  /** Local clock deadline; Infinity for timeout 0 (wait forever). */
+  readonly deadlineMs: number;
+}
+
+export type ParsedBlocking =
+  | { readonly ok: true; readonly kind: BlockingKind; readonly keys: readonly Buffer[]; readonly rest: readonly Buffer[]; readonly timeoutMs: number }
+  | { readonly ok: false; readonly reply: Reply };
+
+const arityErr = (name: string): Reply => err(`ERR wrong number of arguments for '${name}' command`);
+
+/** Parse a blocking command's arguments (the timeout is fractional seconds, as Redis 6+). */
+export function parseBlocking(kind: BlockingKind, argv: readonly Buffer[]): ParsedBlocking {
+  const n = argv.length;
+  let keys: Buffer[];
+  let rest: Buffer[] = [];
+  switch (kind) {
+    case 'blpop':
+    case 'brpop':
+    case 'bzpopmin':
+    case 'bzpopmax':
+      if (n < 3) return { ok: false, reply: arityErr(kind) };
+      keys = argv.slice(1, n - 1);
+      break;
+    case 'brpoplpush':
+      if (n !== 4) return { ok: false, reply: arityErr(kind) };
+      keys = [argv[1]!];
+      rest = [argv[2]!];
+      break;
+    case 'blmove': {
+      if (n !== 6) return { ok: false, reply: arityErr(kind) };
+      const from = argv[3]!.toString('latin1').toLowerCase();
+      const to = argv[4]!.toString('latin1').toLowerCase();
+      if ((from !== 'left' && from !== 'right') || (to !== 'left' && to !== 'right')) return { ok: false, reply: err('ERR syntax error') };
+      keys = [argv[1]!];
+      rest = [argv[2]!, argv[3]!, argv[4]!];
+      break;
+    }
+  }
+  const t = argv[n - 1]!.toString('latin1');
+  const secs = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(secs)) return { ok: false, reply: err('ERR timeout is not a float or out of range') };
+  if (secs < 0) return { ok: false, reply: err('ERR timeout is negative') };
+  return { ok: true, kind, keys, rest, timeoutMs: secs * 1000 };
+}
+
+/** The non-blocking command that serves one attempt on `key`. */
+export function attemptArgv(kind: BlockingKind, key: Buffer, rest: readonly Buffer[]): Buffer[] {
+  switch (kind) {
+    case 'blpop':
+      return [LPOP, key];
+    case 'brpop':
+      return [RPOP, key];
+    case 'bzpopmin':
+      return [ZPOPMIN, key];
+    case 'bzpopmax':
+      return [ZPOPMAX, key];
+    case 'brpoplpush':
+      return [RPOPLPUSH, key, rest[0]!];
+    case 'blmove':
+      return [LMOVE, key, rest[0]!, rest[1]!, rest[2]!];
+  }
+}
+
+/**
+ * The blocking command's reply from its attempt's reply, or null when the attempt found
+ * nothing (keep waiting). Errors (WRONGTYPE, NOPERM) end the wait with that error.
+ */
+export function blockingReply(kind: BlockingKind, key: Buffer, r: Reply): Reply | null {
+  if (r.t === 'error') return r;
+  switch (kind) {
+    case 'blpop':
+    case 'brpop':
+      return r.t === 'bulk' ? array([bulk(key), r]) : null;
+    case 'bzpopmin':
+    case 'bzpopmax':
+      return r.t === 'array' && r.items.length >= 2 ? array([bulk(key), r.items[0]!, r.items[1]!]) : null;
+    case 'blmove':
+    case 'brpoplpush':
+      return r.t === 'bulk' ? r : null;
+  }
+}
+
+/** What a blocking command answers when it times out (or runs inside MULTI with nothing to pop). */
+export function timeoutReply(kind: BlockingKind): Reply {
+  return kind === 'blmove' || kind === 'brpoplpush' ? NULL : NULL_ARRAY;
+}
+
+const LPOP = Buffer.from('LPOP');
+const RPOP = Buffer.from('RPOP');
+const ZPOPMIN = Buffer.from('ZPOPMIN');
+const ZPOPMAX = Buffer.from('ZPOPMAX');
+const RPOPLPUSH = Buffer.from('RPOPLPUSH');
+const LMOVE = Buffer.from('LMOVE');
