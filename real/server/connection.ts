@@ -57,6 +57,13 @@ export class Connection {
   private reqSeq = 0;
   private closing = false;
   private flushScheduled = false;
+  /**
+   * Set while an asynchronous connection-level command (AUTH, HELLO, ACL, WAIT) runs: the
+   * commands parsed after it wait here, so they see its effect (ioredis pipelines
+   * `AUTH` and `SELECT` on connect; SELECT must not run before AUTH has finished).
+   */
+  private blocked = false;
+  private readonly queued: (Buffer[] | { readonly protocolError: string })[] = [];
 
   constructor(
     readonly socket: Socket,
@@ -95,19 +102,33 @@ export class Connection {
     if (this.closing) return;
     for (let events = this.parser.feed(chunk); events.length > 0; events = this.parser.feed(Buffer.alloc(0))) {
       for (const ev of events) {
-        if (ev.type === 'error') {
-          this.host.protocolError(this, ev.message);
-          this.pushReady(err(ev.message), true);
-          return;
+        const item = ev.type === 'error' ? { protocolError: ev.message } : ev.argv;
+        if (this.blocked) {
+          this.queued.push(item);
+          if (ev.type === 'error') return;
+          continue;
         }
-        this.onCommand(ev.argv);
+        this.run(item);
         if (this.closing) return;
       }
     }
-    if (this.slots.length - this.slotBase >= pendingRepliesMax) {
+    this.maybePause();
+  }
+
+  private maybePause(): void {
+    if (this.slots.length + this.queued.length >= pendingRepliesMax) {
       // Too many replies outstanding: stop reading until they drain.
       this.socket.pause();
     }
+  }
+
+  private run(item: Buffer[] | { readonly protocolError: string }): void {
+    if (Array.isArray(item)) {
+      this.onCommand(item);
+      return;
+    }
+    this.host.protocolError(this, item.protocolError);
+    this.pushReady(err(item.protocolError), true);
   }
 
   private onCommand(argv: Buffer[]): void {
@@ -126,13 +147,22 @@ export class Connection {
     }
     if (local instanceof Promise) {
       const req = this.reserve();
+      this.blocked = true;
       local.then(
-        (r) => this.fill(req, r),
-        (e: unknown) => this.fill(req, err(`ERR ${(e as Error).message}`)),
+        (r) => this.unblock(req, r),
+        (e: unknown) => this.unblock(req, err(`ERR ${(e as Error).message}`)),
       );
       return;
     }
     this.pushReady(local, name === 'quit');
+  }
+
+  /** An asynchronous command finished: answer it, then run the commands that waited for it. */
+  private unblock(req: number, reply: Reply): void {
+    this.blocked = false;
+    this.fill(req, reply);
+    while (!this.blocked && !this.closing && this.queued.length > 0) this.run(this.queued.shift()!);
+    if (this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
   }
 
   /** Reserve the next reply slot; returns its request id. */
@@ -178,7 +208,7 @@ export class Connection {
       return;
     }
     if (wrote) this.scheduleFlush();
-    if (this.socket.isPaused() && this.slots.length < pendingRepliesMax / 2) this.socket.resume();
+    if (this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
   }
 
   /** Write once per event-loop turn: a pipeline's replies go out in one write. */
