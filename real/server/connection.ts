@@ -63,6 +63,8 @@ export class Connection {
    * `AUTH` and `SELECT` on connect; SELECT must not run before AUTH has finished).
    */
   private blocked = false;
+  /** Shutdown: no more requests are read; the replies owed are still written. */
+  private readStopped = false;
   private readonly queued: (Buffer[] | { readonly protocolError: string })[] = [];
 
   constructor(
@@ -99,7 +101,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    if (this.closing || this.readStopped) return;
     for (let events = this.parser.feed(chunk); events.length > 0; events = this.parser.feed(Buffer.alloc(0))) {
       for (const ev of events) {
         const item = ev.type === 'error' ? { protocolError: ev.message } : ev.argv;
@@ -113,6 +115,39 @@ export class Connection {
       }
     }
     this.maybePause();
+  }
+
+  private maybeResume(): void {
+    if (!this.readStopped && this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
+  }
+
+  /** Shutdown, step 1: read no more requests (those already parsed still run). */
+  stopReading(): void {
+    this.readStopped = true;
+    this.socket.pause();
+  }
+
+  /** Replies this connection still owes its client (requests running or waiting to run). */
+  get repliesOwed(): number {
+    return this.slots.length + this.queued.length;
+  }
+
+  /** Shutdown, step 2: write what is buffered, end the connection; resolves when it closed. */
+  endGracefully(timeoutMs: number): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    this.flush();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.destroy();
+        resolve();
+      }, timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.closing = true;
+      this.socket.end();
+    });
   }
 
   private maybePause(): void {
@@ -162,7 +197,7 @@ export class Connection {
     this.blocked = false;
     this.fill(req, reply);
     while (!this.blocked && !this.closing && this.queued.length > 0) this.run(this.queued.shift()!);
-    if (this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
+    this.maybeResume();
   }
 
   /** Reserve the next reply slot; returns its request id. */
@@ -208,7 +243,7 @@ export class Connection {
       return;
     }
     if (wrote) this.scheduleFlush();
-    if (this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
+    this.maybeResume();
   }
 
   /** Write once per event-loop turn: a pipeline's replies go out in one write. */

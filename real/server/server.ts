@@ -49,6 +49,11 @@ export interface ServerOptions {
   readonly log: Logger;
 }
 
+/** Longest a graceful shutdown waits for in-flight writes to become durable and be answered. */
+export const shutdownDrainMsMax = 10_000;
+/** Longest it waits for one client connection to take its last replies and close. */
+export const shutdownEndMsMax = 1_000;
+
 const soloId = nodeId('solo');
 const coreId = nodeId('core');
 const keeperId = nodeId('keeper');
@@ -524,9 +529,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     closing ??= (async () => {
       log.info('shutting down: no new connections; waiting for in-flight writes to become durable');
       server.close();
-      const deadline = Date.now() + 10_000;
-      while ((core.view().waiters > 0 || keeper.durableOffset < core.view().tail) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      for (const c of connections.values()) c.destroy();
+      // Clients keep sending on open connections: read nothing more, so the writes in
+      // flight are a finite set that can finish.
+      for (const c of connections.values()) c.stopReading();
+      const owed = () => [...connections.values()].reduce((n, c) => n + c.repliesOwed, 0);
+      const deadline = Date.now() + shutdownDrainMsMax;
+      while ((core.view().waiters > 0 || keeper.durableOffset < core.view().tail || owed() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      if (owed() > 0) log.warn({ owed: owed() }, 'shutdown: replies still owed at the deadline; their clients see the connection close');
+      await Promise.all([...connections.values()].map((c) => c.endGracefully(shutdownEndMsMax)));
       await driver.stop();
       await metricsServer?.close();
       log.info({ offset: core.view().tail, durable: keeper.durableOffset }, 'stopped');
