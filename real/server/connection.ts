@@ -224,6 +224,7 @@ export class Connection {
   }
 
   private drain(): void {
+    if (this.socket.destroyed) return; // replies for a connection already gone
     let wrote = false;
     let close = false;
     while (this.slots.length > 0 && this.slots[0]!.reply !== null) {
@@ -231,6 +232,14 @@ export class Connection {
       this.slotBase += 1;
       this.writer.write(s.reply!, this.session.proto);
       wrote = true;
+      if (this.writer.pendingBytes() + this.socket.writableLength > outputBufferBytesMax) {
+        // Checked per reply, before anything reaches the socket: a pipeline of big replies
+        // to a client that does not read must not build a huge buffer first.
+        this.host.protocolError(this, 'output buffer limit exceeded');
+        this.writer.take();
+        this.destroy();
+        return;
+      }
       if (s.closeAfter) {
         close = true;
         break;
