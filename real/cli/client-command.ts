@@ -67,7 +67,10 @@ export class RespClient {
 
   static connect(p: Required<Pick<Profile, 'host' | 'port'>> & Profile, timeoutMs = 5000): Promise<RespClient> {
     return new Promise((resolve, reject) => {
-      const onErr = (e: Error) => reject(e);
+      const onErr = (e: Error) => {
+        clearTimeout(timer); // else a refused connection keeps the process alive for timeoutMs
+        reject(e);
+      };
       const socket = p.insecure
         ? net.connect({ host: p.host, port: p.port })
         : tls.connect({

@@ -57,7 +57,9 @@ describe('keepsake cli', () => {
     const wrong = await runCli(['cli', '--port', String(srv.port), '--cacert', srv.caCertPath!, '-u', 'admin', '-p', 'nope', 'ping'], env());
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/AUTH failed: WRONGPASS/);
+    const t0 = Date.now();
     const down = await runCli(['cli', '--port', '1', '--cacert', srv.caCertPath!, 'ping'], env());
+    expect(Date.now() - t0).toBeLessThan(4500); // the refusal is reported at once, not after the 5 s connect timeout
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/keepsake cli: .*ECONNREFUSED/);
   }, 60_000);
