@@ -54,6 +54,9 @@ export const shutdownDrainMsMax = 10_000;
 /** Longest it waits for one client connection to take its last replies and close. */
 export const shutdownEndMsMax = 1_000;
 
+/** Longest SAVE waits for the Keeper's snapshot. */
+export const saveWaitMsMax = 30_000;
+
 const soloId = nodeId('solo');
 const coreId = nodeId('core');
 const keeperId = nodeId('keeper');
@@ -298,12 +301,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       case 'bgsave':
         if (!isAdmin(conn)) return err(Errors.noPerm(name));
         driver.deliver(nodeId('server'), { type: 'k.compact' });
-        return name === 'save' ? OK : simple('Background saving started');
+        return name === 'save' ? saveCommand(keeper.durableOffset) : simple('Background saving started');
       case 'lastsave':
         return int(Math.floor((snapshotState.lastAtMs ?? startedAtMs) / 1000));
       default:
         return null;
     }
+  }
+
+  /** SAVE answers once a snapshot covers everything durable when it was asked (as Redis's SAVE is synchronous). */
+  async function saveCommand(targetOffset: number): Promise<Reply> {
+    const deadline = Date.now() + saveWaitMsMax;
+    while (keeper.snapshotOffset < targetOffset) {
+      if (Date.now() > deadline || closing !== null) return err(`ERR the snapshot did not complete within ${saveWaitMsMax} ms (see the server log)`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return OK;
   }
 
   function infoInput() {

@@ -75,6 +75,9 @@ describe('/metrics', () => {
       // An error reply; a snapshot.
       await expect(r.call('NOSUCHCOMMAND')).rejects.toThrow();
       expect(await r.call('SAVE')).toBe('OK');
+      // SAVE is synchronous: the snapshot is on disk when it answers.
+      expect((await scrape(srv.metricsPort!)).get('keepsake_snapshots')).toBe(1);
+      expect(Number(await r.call('LASTSAVE'))).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 5);
       // A failed AUTH, a protocol error, a refused TLS handshake (plain TCP to the TLS port).
       await expect(r.auth('admin', 'wrong')).rejects.toThrow(/WRONGPASS/);
       const bad = await rawConnect(srv.port, srv.caCertPath);
@@ -85,9 +88,6 @@ describe('/metrics', () => {
         plain.on('error', () => {});
         plain.on('close', () => resolve());
       });
-      // The snapshot is written asynchronously; wait for it.
-      const until = Date.now() + 5000;
-      while ((await scrape(srv.metricsPort!)).get('keepsake_snapshots') === 0 && Date.now() < until) await sleep(20);
 
       const after = await scrape(srv.metricsPort!);
       const stuck = Object.entries(moved)
