@@ -174,16 +174,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   // ---- Connections ------------------------------------------------------------------
+  /** Start times of the Core commands each connection awaits (dropped with the connection). */
+  const pendingTimings = new Map<number, Map<number, { started: bigint; cmd: string }>>();
+  const recordCommand = (cmd: string, started: bigint, reply: Reply) => {
+    metrics.commandSeconds.observe({ cmd }, Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.commands.inc({ cmd, status: reply.t === 'error' ? 'error' : 'ok' });
+  };
   const host: ConnectionHost = {
     submit(conn, req, argv) {
       const started = process.hrtime.bigint();
-      const cmd = argv[0]!.toString('latin1').toLowerCase();
-      pendingTimings.set(`${conn.id}:${req}`, { started, cmd });
+      const name = argv[0]!.toString('latin1').toLowerCase();
+      // Label values come from a fixed set: a client inventing names must not grow the registry.
+      const cmd = storeCommandNames.has(name) ? name : 'unknown';
+      pendingTimings.get(conn.id)?.set(req, { started, cmd });
       driver.deliver(conn.nodeId, { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack });
     },
-    serverCommand: (conn, name, argv) => serverCommand(conn, name, argv),
+    serverCommand(conn, name, argv) {
+      const started = process.hrtime.bigint();
+      const r = serverCommand(conn, name, argv);
+      if (r instanceof Promise) return r.then((reply) => (recordCommand(name, started, reply), reply));
+      if (r !== null) recordCommand(name, started, r);
+      return r;
+    },
     closed(conn) {
       connections.delete(conn.nodeId);
+      pendingTimings.delete(conn.id);
       metrics.connections.set(connections.size);
     },
     protocolError(conn, message) {
@@ -191,18 +206,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log.warn({ client: conn.addr, message }, 'protocol error; closing the connection');
     },
   };
-  const pendingTimings = new Map<string, { started: bigint; cmd: string }>();
 
   // Wrap fill to record command metrics for Core replies.
   const recordFill = (conn: Connection) => {
     const fill = conn.fill.bind(conn);
+    pendingTimings.set(conn.id, new Map());
     conn.fill = (req: number, reply: Reply, offset = 0) => {
-      const key = `${conn.id}:${req}`;
-      const t = pendingTimings.get(key);
+      const mine = pendingTimings.get(conn.id);
+      const t = mine?.get(req);
       if (t) {
-        pendingTimings.delete(key);
-        metrics.commandSeconds.observe({ cmd: t.cmd }, Number(process.hrtime.bigint() - t.started) / 1e9);
-        metrics.commands.inc({ cmd: t.cmd, status: reply.t === 'error' ? 'error' : 'ok' });
+        mine!.delete(req);
+        recordCommand(t.cmd, t.started, reply);
       }
       fill(req, reply, offset);
     };
@@ -559,6 +573,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   return { port, metricsPort: metricsServer?.port ?? null, caCertPath, generatedAdminPassword, metrics, close };
 }
+
+const storeCommandNames: ReadonlySet<string> = new Set(commandTable.map((c) => c.name));
 
 function aclLine(u: UserRecord): string {
   return `user ${u.name} on role:${u.role} db:${u.dbs === null ? '*' : u.dbs.join(',')} #${u.algo}`;

@@ -73,7 +73,7 @@ describe('/metrics', () => {
       await sleep(50);
       for (let i = 0; i < 20; i++) await r.get(`ttl:${i}`);
       // An error reply; a snapshot.
-      await expect(r.call('NOSUCHCOMMAND')).rejects.toThrow();
+      for (let i = 0; i < 5; i++) await expect(r.call(`NOSUCHCOMMAND${i}`)).rejects.toThrow(/unknown command/);
       expect(await r.call('SAVE')).toBe('OK');
       // SAVE is synchronous: the snapshot is on disk when it answers.
       expect((await scrape(srv.metricsPort!)).get('keepsake_snapshots')).toBe(1);
@@ -94,6 +94,11 @@ describe('/metrics', () => {
         .filter(([, check]) => !check(before, after))
         .map(([name]) => `${name}: ${[...after.entries()].filter(([k]) => k.startsWith(name)).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(', ')}`);
       expect(stuck).toEqual([]);
+      // Connection-level commands count too; invented names share one label value.
+      expect(after.get('keepsake_commands_total{cmd="auth",status="error"}')).toBe(1);
+      expect(after.get('keepsake_commands_total{cmd="save",status="ok"}')).toBe(1);
+      expect(after.get('keepsake_commands_total{cmd="unknown",status="error"}')).toBe(5);
+      expect([...after.keys()].filter((k) => k.includes('NOSUCHCOMMAND') || k.includes('nosuchcommand'))).toEqual([]);
       // The evictions kept the store near its limit (the store's own accounting).
       expect(after.get('keepsake_used_memory_bytes')!).toBeLessThanOrEqual(2 * 1024 * 1024 * 1.1);
     } finally {
