@@ -5,9 +5,10 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
+import { expect } from 'vitest';
 import { checkDurability, type AckLevel, type DurabilityReport } from '../../sim/checkers/durability';
 import { HistoryRecorder, type KvValue, type OpId, type Operation } from '../../sim/history';
-import { redisClient } from './helpers';
+import { killChild, redisClient, removeDir, sleep, startChild, type ChildServer } from './helpers';
 
 export interface WorkloadOptions {
   readonly port: number;
@@ -17,6 +18,8 @@ export interface WorkloadOptions {
   readonly levelOf: (client: number) => AckLevel;
   readonly setKeys: number;
   readonly counterKeys: number;
+  /** Prefix of every key (rounds on one directory use different keys; their checks stay separate). */
+  readonly keyPrefix?: string;
 }
 
 export class Workload {
@@ -46,7 +49,8 @@ export class Workload {
     const client = `c${c}`;
     for (let i = 0; !this.stopped; i++) {
       const useIncr = i % 3 === 2;
-      const key = useIncr ? `ctr:${(c + i) % this.o.counterKeys}` : `k:${(c * 7 + i) % this.o.setKeys}`;
+      const p = this.o.keyPrefix ?? '';
+      const key = useIncr ? `${p}ctr:${(c + i) % this.o.counterKeys}` : `${p}k:${(c * 7 + i) % this.o.setKeys}`;
       this.keys.add(key);
       const value = `${client}-${i}`;
       const id = this.history.invoke(client, useIncr ? { type: 'incr', key, by: 1 } : { type: 'set', key, value }, performance.now());
@@ -92,4 +96,50 @@ export async function readBack(port: number, caPath: string | null, keys: Iterab
 
 export function checkRecovered(w: Workload, history: Operation[], recovered: Map<string, KvValue>, recoveryMs: number): DurabilityReport {
   return checkDurability({ history, ackLevels: w.levels, defaultLevel: 'quorum', survivingLevels: new Set(['quorum']), recovered, recoveryMs });
+}
+
+/** Child servers and directories of one test file, stopped and removed by `cleanup()` in afterAll. */
+export class ChildServers {
+  private readonly dirs: string[] = [];
+  private readonly children: ChildServer[] = [];
+
+  dir(dir: string): string {
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  async start(dir: string, args: string[] = []): Promise<ChildServer> {
+    const c = await startChild(dir, ['--insecure', ...args]);
+    this.children.push(c);
+    return c;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.children) await killChild(c);
+    for (const d of this.dirs) removeDir(d);
+  }
+}
+
+/** One round: load, SIGKILL after `killAfterMs`, restart, read back, check. Returns the restarted server too. */
+export async function killRound(
+  servers: ChildServers,
+  dir: string,
+  killAfterMs: number,
+  levelOf: (c: number) => AckLevel,
+  beforeRestart?: () => void,
+  keyPrefix = '',
+) {
+  const s = await servers.start(dir);
+  const w = new Workload({ port: s.port, caPath: null, clients: 8, levelOf, setKeys: 40, counterKeys: 4, keyPrefix });
+  await w.start();
+  await sleep(killAfterMs);
+  const killedAtMs = performance.now();
+  const exit = await killChild(s, 'SIGKILL');
+  expect(exit.signal).toBe('SIGKILL');
+  const history = await w.stop();
+  beforeRestart?.();
+  const again = await servers.start(dir);
+  const recovered = await readBack(again.port, null, w.keys);
+  const report = checkRecovered(w, history, recovered, killedAtMs);
+  return { again, w, history, recovered, report, killedAtMs };
 }
