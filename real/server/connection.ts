@@ -66,6 +66,8 @@ export class Connection {
   /** Shutdown: no more requests are read; the replies owed are still written. */
   private readStopped = false;
   private readonly queued: (Buffer[] | { readonly protocolError: string })[] = [];
+  /** Chunks that arrived while an unauthenticated connection's AUTH was running (the socket is paused). */
+  private readonly stashed: Buffer[] = [];
 
   constructor(
     readonly socket: Socket,
@@ -102,7 +104,23 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closing || this.readStopped) return;
-    for (let events = this.parser.feed(chunk); events.length > 0; events = this.parser.feed(Buffer.alloc(0))) {
+    if (this.awaitingAuth) {
+      // Bytes after a pending AUTH are parsed once it answered, under the limits it decides.
+      this.stashed.push(chunk);
+      this.socket.pause();
+      return;
+    }
+    this.pump(chunk);
+  }
+
+  /** While unauthenticated, an async command (AUTH, HELLO) holds back parsing, not just running. */
+  private get awaitingAuth(): boolean {
+    return this.blocked && !this.session.authenticated;
+  }
+
+  private pump(chunk: Buffer): void {
+    // Unauthenticated, the parser yields after each request; stop feeding it while AUTH runs.
+    for (let events = this.parser.feed(chunk); events.length > 0; events = this.awaitingAuth ? [] : this.parser.feed(Buffer.alloc(0))) {
       for (const ev of events) {
         const item = ev.type === 'error' ? { protocolError: ev.message } : ev.argv;
         if (this.blocked) {
@@ -118,7 +136,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.readStopped && this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
+    if (!this.readStopped && !this.awaitingAuth && this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
   }
 
   /** Shutdown, step 1: read no more requests (those already parsed still run). */
@@ -197,6 +215,14 @@ export class Connection {
     this.blocked = false;
     this.fill(req, reply);
     while (!this.blocked && !this.closing && this.queued.length > 0) this.run(this.queued.shift()!);
+    if (!this.blocked && !this.closing) {
+      this.pump(Buffer.alloc(0)); // what the parser holds back
+      for (const chunk of this.stashed.splice(0)) {
+        if (this.closing) return;
+        if (this.awaitingAuth) this.stashed.push(chunk);
+        else this.pump(chunk);
+      }
+    }
     this.maybeResume();
   }
 

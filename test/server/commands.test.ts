@@ -120,6 +120,22 @@ describe('AUTH and ACL', () => {
     expect(after - before).toBe(3);
   });
 
+  it('parses requests pipelined behind AUTH under the limits AUTH decides', async () => {
+    const value = 'v'.repeat(20_000); // over the unauthenticated bulk limit (16 KiB)
+    const c = await rawConnect(srv.port, srv.caCertPath);
+    try {
+      c.socket.write(`*3\r\n$4\r\nAUTH\r\n$5\r\nadmin\r\n$${adminPassword.length}\r\n${adminPassword}\r\n*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${value.length}\r\n${value}\r\n*2\r\n$6\r\nSTRLEN\r\n$3\r\nbig\r\n`);
+      expect(await c.waitFor(/:\d+\r\n$/)).toBe('+OK\r\n+OK\r\n:20000\r\n');
+    } finally {
+      c.socket.destroy();
+    }
+    // And with a wrong password, the same pipeline still meets the unauthenticated limits.
+    const bad = await rawConnect(srv.port, srv.caCertPath);
+    bad.socket.write(`AUTH admin wrong\r\n*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${value.length}\r\n${value}\r\n`);
+    expect(await bad.waitFor(/Protocol error[^\r]*\r\n$/)).toMatch(/^-WRONGPASS[^\r]*\r\n-ERR Protocol error: unauthenticated bulk length\r\n$/);
+    await bad.closed;
+  });
+
   it('enforces roles and database restrictions; ACL SETUSER/LIST/DELUSER', async () => {
     const admin = redisClient(srv.port, srv.caCertPath);
     try {
