@@ -16,7 +16,7 @@ import { StoreMaterializer } from '../../core/keeper/store-materializer';
 import { type AckLevel, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
 import { commandTable, type EvictionPolicy, type UserRecord } from '../../core/store';
-import { hashPassword, hashBytes, passwordBytesMax, pbkdf2Iterations, scryptN } from '../../net/password';
+import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
 import { nodeId, type NodeId } from '../../net/types';
 import { RealDisk } from '../disk';
@@ -167,7 +167,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (!core.view().store.users().has('admin')) {
     const password = opts.adminPassword ?? randomBytes(18).toString('base64url');
     if (opts.adminPassword === null) generatedAdminPassword = password;
-    const rec = hashPassword(password);
+    const rec = await hashPasswordAsync(password);
     const r = await internal(['KSUSER.SET', 'admin', 'admin', '*', rec.algo, rec.salt, rec.hash]);
     if (r.t === 'error') throw new Error(`could not create the admin user: ${r.s}`);
     log.info({ user: 'admin', fromEnv: opts.adminPassword !== null }, 'created the admin user');
@@ -532,7 +532,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
         if (password === null && !existing) return err('ERR a new user needs a password (>password)');
         if (password !== null && Buffer.byteLength(password) > passwordBytesMax) return err('ERR password too long');
-        const rec = password !== null ? hashPassword(password) : { algo: existing!.algo, salt: existing!.salt, hash: existing!.hash };
+        const rec = password !== null ? await hashPasswordAsync(password) : { algo: existing!.algo, salt: existing!.salt, hash: existing!.hash };
         return internal(['KSUSER.SET', name, role, dbs, rec.algo, rec.salt, rec.hash]);
       }
       case 'deluser': {
@@ -594,6 +594,14 @@ function pairs(flat: Reply[]): (readonly [Reply, Reply])[] {
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+}
+
+/** `hashPassword` (net/password.ts) off the event loop: ACL SETUSER must not stall every client for ~50 ms. */
+export async function hashPasswordAsync(pw: string): Promise<PasswordRecord> {
+  if (Buffer.byteLength(pw) > passwordBytesMax) throw new RangeError('password too long');
+  const salt = randomBytes(saltBytes);
+  const hash = await scrypt(pw, salt, hashBytes, { N: scryptN, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+  return { algo: 'scrypt', salt: salt.toString('hex'), hash: hash.toString('hex') };
 }
 
 /** Verify without blocking the event loop (scrypt is deliberately slow). */
