@@ -28,6 +28,7 @@ export class NodeMetrics {
   readonly tlsRefused: client.Counter;
   readonly authFailures: client.Counter;
   readonly protocolErrors: client.Counter;
+  readonly connectionsRefused: client.Counter;
 
   constructor(source: MetricsSource) {
     const r = this.registry;
@@ -44,6 +45,7 @@ export class NodeMetrics {
     this.fsyncSeconds = new client.Histogram({ name: 'keepsake_keeper_fsync_duration_seconds', help: 'Keeper fsync latency', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
     this.tlsRefused = new client.Counter({ name: 'keepsake_tls_handshakes_refused_total', help: 'TLS handshakes refused (bad or missing client certificate, protocol errors)', registers: [r] });
     this.authFailures = new client.Counter({ name: 'keepsake_auth_failures_total', help: 'Failed AUTH/HELLO AUTH attempts', registers: [r] });
+    this.connectionsRefused = new client.Counter({ name: 'keepsake_connections_refused_total', help: 'Client connections closed at accept because the server was at its connection limit', registers: [r] });
     this.protocolErrors = new client.Counter({ name: 'keepsake_protocol_errors_total', help: 'Connections closed for protocol errors or limits', registers: [r] });
     const gauge = (name: string, help: string, read: () => number) =>
       new client.Gauge({

@@ -47,7 +47,12 @@ export interface ServerOptions {
   readonly adminPassword: string | null;
   readonly snapshotEveryRecords: number;
   readonly log: Logger;
+  /** Most client connections open at once (Redis's maxclients); default `connectionsMaxDefault`. */
+  readonly connectionsMax?: number;
 }
+
+/** Redis's maxclients default: beyond it new connections are closed at once (and counted). */
+export const connectionsMaxDefault = 10_000;
 
 /** Longest a graceful shutdown waits for in-flight writes to become durable and be answered. */
 export const shutdownDrainMsMax = 10_000;
@@ -244,6 +249,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log.warn({ error: e.message }, 'TLS handshake refused');
     });
   }
+  server.maxConnections = opts.connectionsMax ?? connectionsMaxDefault;
+  server.on('drop', () => {
+    metrics.connectionsRefused.inc();
+    log.warn({ connectionsMax: server.maxConnections }, 'connection refused: too many clients');
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -498,7 +508,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return new Promise((resolve) => {
       const started = Date.now();
       const tick = setInterval(() => {
-        if (count() >= want || (timeoutMs > 0 && Date.now() - started >= timeoutMs) || conn.isClosing) {
+        if (count() >= want || (timeoutMs > 0 && Date.now() - started >= timeoutMs) || conn.isClosing || closing !== null) {
           clearInterval(tick);
           resolve(int(count()));
         }

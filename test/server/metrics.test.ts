@@ -8,12 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../real/server/server';
 import { metricSum, rawConnect, redisClient, removeDir, repoRoot, scrape, sleep, startInProcess, tempDir } from './helpers';
 
+/** Small, so the test can reach it: the workload client plus three held sockets. */
+const connectionsMax = 4;
 let dir: string;
 let srv: RunningServer;
 
 beforeAll(async () => {
   dir = tempDir('metrics');
-  srv = await startInProcess(dir, { maxmemoryBytes: 2 * 1024 * 1024, policy: 'allkeys-lru' });
+  srv = await startInProcess(dir, { maxmemoryBytes: 2 * 1024 * 1024, policy: 'allkeys-lru', connectionsMax: connectionsMax });
 });
 
 afterAll(async () => {
@@ -37,6 +39,7 @@ const moved = {
   keepsake_keeper_fsync_duration_seconds: (b, a) => a.get('keepsake_keeper_fsync_duration_seconds_count')! > (b.get('keepsake_keeper_fsync_duration_seconds_count') ?? 0),
   keepsake_tls_handshakes_refused_total: (b, a) => a.get('keepsake_tls_handshakes_refused_total')! > (b.get('keepsake_tls_handshakes_refused_total') ?? 0),
   keepsake_auth_failures_total: (b, a) => a.get('keepsake_auth_failures_total')! > (b.get('keepsake_auth_failures_total') ?? 0),
+  keepsake_connections_refused_total: (b, a) => a.get('keepsake_connections_refused_total')! > (b.get('keepsake_connections_refused_total') ?? 0),
   keepsake_protocol_errors_total: (b, a) => a.get('keepsake_protocol_errors_total')! > (b.get('keepsake_protocol_errors_total') ?? 0),
   keepsake_used_memory_bytes: (b, a) => a.get('keepsake_used_memory_bytes')! > b.get('keepsake_used_memory_bytes')!,
   keepsake_keys: (b, a) => a.get('keepsake_keys')! > b.get('keepsake_keys')!,
@@ -88,6 +91,20 @@ describe('/metrics', () => {
         plain.on('error', () => {});
         plain.on('close', () => resolve());
       });
+
+      // Past the connection limit: held sockets fill it, the next one is closed at accept.
+      const held = await Promise.all(Array.from({ length: connectionsMax - 1 }, () => rawConnect(srv.port, srv.caCertPath)));
+      const refused = await rawConnect(srv.port, srv.caCertPath).then(
+        (c) => (c.socket.destroy(), false),
+        () => true,
+      );
+      expect(refused).toBe(true);
+      expect(await r.ping()).toBe('PONG'); // the connections already open are unaffected
+      for (const h of held) h.socket.destroy();
+      await Promise.all(held.map((h) => h.closed));
+      await sleep(50);
+      const fresh = await rawConnect(srv.port, srv.caCertPath); // room again
+      fresh.socket.destroy();
 
       const after = await scrape(srv.metricsPort!);
       const stuck = Object.entries(moved)
