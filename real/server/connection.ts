@@ -2,9 +2,11 @@
 // connection-level commands here (HELLO, AUTH, SELECT, CLIENT, CONFIG, COMMAND, INFO, WAIT,
 // ACL, ...), hand every store command to the Core as a `c.req` message, and write replies
 // back in request order (a pipelined GET after a write that still awaits durability waits
-// for it, as Redis clients expect). Limits per connection keep one bad client from harming
-// the others: query buffer and request sizes (the parser), pending replies, and
-// unauthenticated request size.
+// for it, as Redis clients expect). An asynchronous connection-level command (AUTH, HELLO,
+// ACL, WAIT) holds back the requests behind it until it answers, and before AUTH succeeds
+// even their parsing waits, so they meet the limits AUTH decides. Limits per connection keep
+// one bad client from harming the others: query buffer and request sizes (the parser),
+// pending replies, output buffer (checked per reply), and unauthenticated request size.
 
 import type { Socket } from 'node:net';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
