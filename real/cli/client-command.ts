@@ -67,7 +67,10 @@ export class RespClient {
 
   static connect(p: Required<Pick<Profile, 'host' | 'port'>> & Profile, timeoutMs = 5000): Promise<RespClient> {
     return new Promise((resolve, reject) => {
-      const onErr = (e: Error) => reject(e);
+      const onErr = (e: Error) => {
+        clearTimeout(timer); // else a refused connection keeps the process alive for timeoutMs
+        reject(e);
+      };
       const socket = p.insecure
         ? net.connect({ host: p.host, port: p.port })
         : tls.connect({
@@ -126,7 +129,9 @@ export function registerClientCommand(program: Command): void {
         console.error(`keepsake cli: no profile '${o.profile}' in ${profilesPath()}`);
         process.exit(2);
       })() : {};
-      const prof = { ...base, ...stripUndefined({ host: o.host, port: o.port, user: o.user, password: o.password, cacert: o.cacert, cert: o.cert, key: o.key, insecure: o.insecure }) };
+      // An empty KEEPSAKE_CLI_PASSWORD means "none given", not "override the profile with ''".
+      const password = o.password === '' ? undefined : o.password;
+      const prof = { ...base, ...stripUndefined({ host: o.host, port: o.port, user: o.user, password, cacert: o.cacert, cert: o.cert, key: o.key, insecure: o.insecure }) };
       const host = prof.host ?? '127.0.0.1';
       const port = prof.port ?? 6379;
       if (!prof.insecure && !prof.cacert && existsSync('data/ca.crt')) prof.cacert = 'data/ca.crt';

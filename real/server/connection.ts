@@ -2,9 +2,11 @@
 // connection-level commands here (HELLO, AUTH, SELECT, CLIENT, CONFIG, COMMAND, INFO, WAIT,
 // ACL, ...), hand every store command to the Core as a `c.req` message, and write replies
 // back in request order (a pipelined GET after a write that still awaits durability waits
-// for it, as Redis clients expect). Limits per connection keep one bad client from harming
-// the others: query buffer and request sizes (the parser), pending replies, and
-// unauthenticated request size.
+// for it, as Redis clients expect). An asynchronous connection-level command (AUTH, HELLO,
+// ACL, WAIT) holds back the requests behind it until it answers, and before AUTH succeeds
+// even their parsing waits, so they meet the limits AUTH decides. Limits per connection keep
+// one bad client from harming the others: query buffer and request sizes (the parser),
+// pending replies, output buffer (checked per reply), and unauthenticated request size.
 
 import type { Socket } from 'node:net';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
@@ -57,6 +59,17 @@ export class Connection {
   private reqSeq = 0;
   private closing = false;
   private flushScheduled = false;
+  /**
+   * Set while an asynchronous connection-level command (AUTH, HELLO, ACL, WAIT) runs: the
+   * commands parsed after it wait here, so they see its effect (ioredis pipelines
+   * `AUTH` and `SELECT` on connect; SELECT must not run before AUTH has finished).
+   */
+  private blocked = false;
+  /** Shutdown: no more requests are read; the replies owed are still written. */
+  private readStopped = false;
+  private readonly queued: (Buffer[] | { readonly protocolError: string })[] = [];
+  /** Chunks that arrived while an unauthenticated connection's AUTH was running (the socket is paused). */
+  private readonly stashed: Buffer[] = [];
 
   constructor(
     readonly socket: Socket,
@@ -92,22 +105,85 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
-    for (let events = this.parser.feed(chunk); events.length > 0; events = this.parser.feed(Buffer.alloc(0))) {
+    if (this.closing || this.readStopped) return;
+    if (this.awaitingAuth) {
+      // Bytes after a pending AUTH are parsed once it answered, under the limits it decides.
+      this.stashed.push(chunk);
+      this.socket.pause();
+      return;
+    }
+    this.pump(chunk);
+  }
+
+  /** While unauthenticated, an async command (AUTH, HELLO) holds back parsing, not just running. */
+  private get awaitingAuth(): boolean {
+    return this.blocked && !this.session.authenticated;
+  }
+
+  private pump(chunk: Buffer): void {
+    // Unauthenticated, the parser yields after each request; stop feeding it while AUTH runs.
+    for (let events = this.parser.feed(chunk); events.length > 0; events = this.awaitingAuth ? [] : this.parser.feed(Buffer.alloc(0))) {
       for (const ev of events) {
-        if (ev.type === 'error') {
-          this.host.protocolError(this, ev.message);
-          this.pushReady(err(ev.message), true);
-          return;
+        const item = ev.type === 'error' ? { protocolError: ev.message } : ev.argv;
+        if (this.blocked) {
+          this.queued.push(item);
+          if (ev.type === 'error') return;
+          continue;
         }
-        this.onCommand(ev.argv);
+        this.run(item);
         if (this.closing) return;
       }
     }
-    if (this.slots.length - this.slotBase >= pendingRepliesMax) {
+    this.maybePause();
+  }
+
+  private maybeResume(): void {
+    if (!this.readStopped && !this.awaitingAuth && this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
+  }
+
+  /** Shutdown, step 1: read no more requests (those already parsed still run). */
+  stopReading(): void {
+    this.readStopped = true;
+    this.socket.pause();
+  }
+
+  /** Replies this connection still owes its client (requests running or waiting to run). */
+  get repliesOwed(): number {
+    return this.slots.length + this.queued.length;
+  }
+
+  /** Shutdown, step 2: write what is buffered, end the connection; resolves when it closed. */
+  endGracefully(timeoutMs: number): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    this.flush();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.destroy();
+        resolve();
+      }, timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.closing = true;
+      this.socket.end();
+    });
+  }
+
+  private maybePause(): void {
+    if (this.slots.length + this.queued.length >= pendingRepliesMax) {
       // Too many replies outstanding: stop reading until they drain.
       this.socket.pause();
     }
+  }
+
+  private run(item: Buffer[] | { readonly protocolError: string }): void {
+    if (Array.isArray(item)) {
+      this.onCommand(item);
+      return;
+    }
+    this.host.protocolError(this, item.protocolError);
+    this.pushReady(err(item.protocolError), true);
   }
 
   private onCommand(argv: Buffer[]): void {
@@ -126,13 +202,30 @@ export class Connection {
     }
     if (local instanceof Promise) {
       const req = this.reserve();
+      this.blocked = true;
       local.then(
-        (r) => this.fill(req, r),
-        (e: unknown) => this.fill(req, err(`ERR ${(e as Error).message}`)),
+        (r) => this.unblock(req, r),
+        (e: unknown) => this.unblock(req, err(`ERR ${(e as Error).message}`)),
       );
       return;
     }
     this.pushReady(local, name === 'quit');
+  }
+
+  /** An asynchronous command finished: answer it, then run the commands that waited for it. */
+  private unblock(req: number, reply: Reply): void {
+    this.blocked = false;
+    this.fill(req, reply);
+    while (!this.blocked && !this.closing && this.queued.length > 0) this.run(this.queued.shift()!);
+    if (!this.blocked && !this.closing) {
+      this.pump(Buffer.alloc(0)); // what the parser holds back
+      for (const chunk of this.stashed.splice(0)) {
+        if (this.closing) return;
+        if (this.awaitingAuth) this.stashed.push(chunk);
+        else this.pump(chunk);
+      }
+    }
+    this.maybeResume();
   }
 
   /** Reserve the next reply slot; returns its request id. */
@@ -159,6 +252,7 @@ export class Connection {
   }
 
   private drain(): void {
+    if (this.socket.destroyed) return; // replies for a connection already gone
     let wrote = false;
     let close = false;
     while (this.slots.length > 0 && this.slots[0]!.reply !== null) {
@@ -166,6 +260,14 @@ export class Connection {
       this.slotBase += 1;
       this.writer.write(s.reply!, this.session.proto);
       wrote = true;
+      if (this.writer.pendingBytes() + this.socket.writableLength > outputBufferBytesMax) {
+        // Checked per reply, before anything reaches the socket: a pipeline of big replies
+        // to a client that does not read must not build a huge buffer first.
+        this.host.protocolError(this, 'output buffer limit exceeded');
+        this.writer.take();
+        this.destroy();
+        return;
+      }
       if (s.closeAfter) {
         close = true;
         break;
@@ -178,7 +280,7 @@ export class Connection {
       return;
     }
     if (wrote) this.scheduleFlush();
-    if (this.socket.isPaused() && this.slots.length < pendingRepliesMax / 2) this.socket.resume();
+    this.maybeResume();
   }
 
   /** Write once per event-loop turn: a pipeline's replies go out in one write. */

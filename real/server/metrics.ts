@@ -1,7 +1,10 @@
 // Prometheus metrics of a node (prom-client). Every metric declared here is moved by real
-// events: commands and their latency by the connection layer, connections by accept/close,
+// events: commands and their latency by the connection layer (store commands by name,
+// connection-level ones too, invented names as 'unknown'), connections by accept/close and
+// refusals at the connection limit,
 // memory/keys/durability by a collect-time read of the machines, fsync latency by the
 // driver's disk completions, TLS refusals and failed AUTHs by their handlers.
+// test/server/metrics.test.ts reads the names declared here and fails if one does not move.
 
 import http from 'node:http';
 import client from 'prom-client';
@@ -28,6 +31,7 @@ export class NodeMetrics {
   readonly tlsRefused: client.Counter;
   readonly authFailures: client.Counter;
   readonly protocolErrors: client.Counter;
+  readonly connectionsRefused: client.Counter;
 
   constructor(source: MetricsSource) {
     const r = this.registry;
@@ -44,6 +48,7 @@ export class NodeMetrics {
     this.fsyncSeconds = new client.Histogram({ name: 'keepsake_keeper_fsync_duration_seconds', help: 'Keeper fsync latency', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
     this.tlsRefused = new client.Counter({ name: 'keepsake_tls_handshakes_refused_total', help: 'TLS handshakes refused (bad or missing client certificate, protocol errors)', registers: [r] });
     this.authFailures = new client.Counter({ name: 'keepsake_auth_failures_total', help: 'Failed AUTH/HELLO AUTH attempts', registers: [r] });
+    this.connectionsRefused = new client.Counter({ name: 'keepsake_connections_refused_total', help: 'Client connections closed at accept because the server was at its connection limit', registers: [r] });
     this.protocolErrors = new client.Counter({ name: 'keepsake_protocol_errors_total', help: 'Connections closed for protocol errors or limits', registers: [r] });
     const gauge = (name: string, help: string, read: () => number) =>
       new client.Gauge({

@@ -16,7 +16,7 @@ import { StoreMaterializer } from '../../core/keeper/store-materializer';
 import { type AckLevel, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
 import { commandTable, type EvictionPolicy, type UserRecord } from '../../core/store';
-import { hashPassword, hashBytes, passwordBytesMax, pbkdf2Iterations, scryptN } from '../../net/password';
+import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
 import { nodeId, type NodeId } from '../../net/types';
 import { RealDisk } from '../disk';
@@ -47,7 +47,20 @@ export interface ServerOptions {
   readonly adminPassword: string | null;
   readonly snapshotEveryRecords: number;
   readonly log: Logger;
+  /** Most client connections open at once (Redis's maxclients); default `connectionsMaxDefault`. */
+  readonly connectionsMax?: number;
 }
+
+/** Redis's maxclients default: beyond it new connections are closed at once (and counted). */
+export const connectionsMaxDefault = 10_000;
+
+/** Longest a graceful shutdown waits for in-flight writes to become durable and be answered. */
+export const shutdownDrainMsMax = 10_000;
+/** Longest it waits for one client connection to take its last replies and close. */
+export const shutdownEndMsMax = 1_000;
+
+/** Longest SAVE waits for the Keeper's snapshot. */
+export const saveWaitMsMax = 30_000;
 
 const soloId = nodeId('solo');
 const coreId = nodeId('core');
@@ -159,23 +172,38 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (!core.view().store.users().has('admin')) {
     const password = opts.adminPassword ?? randomBytes(18).toString('base64url');
     if (opts.adminPassword === null) generatedAdminPassword = password;
-    const rec = hashPassword(password);
+    const rec = await hashPasswordAsync(password);
     const r = await internal(['KSUSER.SET', 'admin', 'admin', '*', rec.algo, rec.salt, rec.hash]);
     if (r.t === 'error') throw new Error(`could not create the admin user: ${r.s}`);
     log.info({ user: 'admin', fromEnv: opts.adminPassword !== null }, 'created the admin user');
   }
 
   // ---- Connections ------------------------------------------------------------------
+  /** Start times of the Core commands each connection awaits (dropped with the connection). */
+  const pendingTimings = new Map<number, Map<number, { started: bigint; cmd: string }>>();
+  const recordCommand = (cmd: string, started: bigint, reply: Reply) => {
+    metrics.commandSeconds.observe({ cmd }, Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.commands.inc({ cmd, status: reply.t === 'error' ? 'error' : 'ok' });
+  };
   const host: ConnectionHost = {
     submit(conn, req, argv) {
       const started = process.hrtime.bigint();
-      const cmd = argv[0]!.toString('latin1').toLowerCase();
-      pendingTimings.set(`${conn.id}:${req}`, { started, cmd });
+      const name = argv[0]!.toString('latin1').toLowerCase();
+      // Label values come from a fixed set: a client inventing names must not grow the registry.
+      const cmd = storeCommandNames.has(name) ? name : 'unknown';
+      pendingTimings.get(conn.id)?.set(req, { started, cmd });
       driver.deliver(conn.nodeId, { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack });
     },
-    serverCommand: (conn, name, argv) => serverCommand(conn, name, argv),
+    serverCommand(conn, name, argv) {
+      const started = process.hrtime.bigint();
+      const r = serverCommand(conn, name, argv);
+      if (r instanceof Promise) return r.then((reply) => (recordCommand(name, started, reply), reply));
+      if (r !== null) recordCommand(name, started, r);
+      return r;
+    },
     closed(conn) {
       connections.delete(conn.nodeId);
+      pendingTimings.delete(conn.id);
       metrics.connections.set(connections.size);
     },
     protocolError(conn, message) {
@@ -183,18 +211,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log.warn({ client: conn.addr, message }, 'protocol error; closing the connection');
     },
   };
-  const pendingTimings = new Map<string, { started: bigint; cmd: string }>();
 
   // Wrap fill to record command metrics for Core replies.
   const recordFill = (conn: Connection) => {
     const fill = conn.fill.bind(conn);
+    pendingTimings.set(conn.id, new Map());
     conn.fill = (req: number, reply: Reply, offset = 0) => {
-      const key = `${conn.id}:${req}`;
-      const t = pendingTimings.get(key);
+      const mine = pendingTimings.get(conn.id);
+      const t = mine?.get(req);
       if (t) {
-        pendingTimings.delete(key);
-        metrics.commandSeconds.observe({ cmd: t.cmd }, Number(process.hrtime.bigint() - t.started) / 1e9);
-        metrics.commands.inc({ cmd: t.cmd, status: reply.t === 'error' ? 'error' : 'ok' });
+        mine!.delete(req);
+        recordCommand(t.cmd, t.started, reply);
       }
       fill(req, reply, offset);
     };
@@ -222,6 +249,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log.warn({ error: e.message }, 'TLS handshake refused');
     });
   }
+  server.maxConnections = opts.connectionsMax ?? connectionsMaxDefault;
+  server.on('drop', () => {
+    metrics.connectionsRefused.inc();
+    log.warn({ connectionsMax: server.maxConnections }, 'connection refused: too many clients');
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -293,12 +325,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       case 'bgsave':
         if (!isAdmin(conn)) return err(Errors.noPerm(name));
         driver.deliver(nodeId('server'), { type: 'k.compact' });
-        return name === 'save' ? OK : simple('Background saving started');
+        return name === 'save' ? saveCommand(keeper.durableOffset) : simple('Background saving started');
       case 'lastsave':
         return int(Math.floor((snapshotState.lastAtMs ?? startedAtMs) / 1000));
       default:
         return null;
     }
+  }
+
+  /** SAVE answers once a snapshot covers everything durable when it was asked (as Redis's SAVE is synchronous). */
+  async function saveCommand(targetOffset: number): Promise<Reply> {
+    const deadline = Date.now() + saveWaitMsMax;
+    while (keeper.snapshotOffset < targetOffset) {
+      if (Date.now() > deadline || closing !== null) return err(`ERR the snapshot did not complete within ${saveWaitMsMax} ms (see the server log)`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return OK;
   }
 
   function infoInput() {
@@ -466,7 +508,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return new Promise((resolve) => {
       const started = Date.now();
       const tick = setInterval(() => {
-        if (count() >= want || (timeoutMs > 0 && Date.now() - started >= timeoutMs) || conn.isClosing) {
+        if (count() >= want || (timeoutMs > 0 && Date.now() - started >= timeoutMs) || conn.isClosing || closing !== null) {
           clearInterval(tick);
           resolve(int(count()));
         }
@@ -500,7 +542,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
         if (password === null && !existing) return err('ERR a new user needs a password (>password)');
         if (password !== null && Buffer.byteLength(password) > passwordBytesMax) return err('ERR password too long');
-        const rec = password !== null ? hashPassword(password) : { algo: existing!.algo, salt: existing!.salt, hash: existing!.hash };
+        const rec = password !== null ? await hashPasswordAsync(password) : { algo: existing!.algo, salt: existing!.salt, hash: existing!.hash };
         return internal(['KSUSER.SET', name, role, dbs, rec.algo, rec.salt, rec.hash]);
       }
       case 'deluser': {
@@ -524,9 +566,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     closing ??= (async () => {
       log.info('shutting down: no new connections; waiting for in-flight writes to become durable');
       server.close();
-      const deadline = Date.now() + 10_000;
-      while ((core.view().waiters > 0 || keeper.durableOffset < core.view().tail) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      for (const c of connections.values()) c.destroy();
+      // Clients keep sending on open connections: read nothing more, so the writes in
+      // flight are a finite set that can finish.
+      for (const c of connections.values()) c.stopReading();
+      const owed = () => [...connections.values()].reduce((n, c) => n + c.repliesOwed, 0);
+      const deadline = Date.now() + shutdownDrainMsMax;
+      while ((core.view().waiters > 0 || keeper.durableOffset < core.view().tail || owed() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      if (owed() > 0) log.warn({ owed: owed() }, 'shutdown: replies still owed at the deadline; their clients see the connection close');
+      await Promise.all([...connections.values()].map((c) => c.endGracefully(shutdownEndMsMax)));
       await driver.stop();
       await metricsServer?.close();
       log.info({ offset: core.view().tail, durable: keeper.durableOffset }, 'stopped');
@@ -536,6 +583,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   return { port, metricsPort: metricsServer?.port ?? null, caCertPath, generatedAdminPassword, metrics, close };
 }
+
+const storeCommandNames: ReadonlySet<string> = new Set(commandTable.map((c) => c.name));
 
 function aclLine(u: UserRecord): string {
   return `user ${u.name} on role:${u.role} db:${u.dbs === null ? '*' : u.dbs.join(',')} #${u.algo}`;
@@ -555,6 +604,14 @@ function pairs(flat: Reply[]): (readonly [Reply, Reply])[] {
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+}
+
+/** `hashPassword` (net/password.ts) off the event loop: ACL SETUSER must not stall every client for ~50 ms. */
+export async function hashPasswordAsync(pw: string): Promise<PasswordRecord> {
+  if (Buffer.byteLength(pw) > passwordBytesMax) throw new RangeError('password too long');
+  const salt = randomBytes(saltBytes);
+  const hash = await scrypt(pw, salt, hashBytes, { N: scryptN, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+  return { algo: 'scrypt', salt: salt.toString('hex'), hash: hash.toString('hex') };
 }
 
 /** Verify without blocking the event loop (scrypt is deliberately slow). */
