@@ -118,7 +118,9 @@ export const jsonGet: Handler = (s, argv) => {
     if (typeof r !== 'string') return r;
     parts.set(p.text, r);
   }
-  return bulkStr(`{${[...parts].map(([k, x]) => `${JSON.stringify(k)}:${x}`).join(',')}}`);
+  // Keys in byte order: RedisJSON's documented example answers `"$..b"` before `"..a"`.
+  const keys = [...parts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return bulkStr(`{${keys.map((k) => `${JSON.stringify(k)}:${parts.get(k)!}`).join(',')}}`);
 }
 
 /** One path's answer: the first match (legacy) or the array of all matches. */
