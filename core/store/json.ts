@@ -149,9 +149,14 @@ class Parser {
 /** serde_json/ryu style float text for the common cases (see the header). */
 export function formatFloat(v: number): string {
   if (Object.is(v, -0)) return '-0.0';
-  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0`;
-  return String(v).replace('e+', 'e');
+  const mag = Math.abs(v);
+  if (mag >= floatPlainMax || (mag > 0 && mag < floatPlainMin)) return v.toExponential().replace('e+', 'e');
+  return Number.isInteger(v) ? `${v}.0` : String(v);
 }
+
+/** Floats in [floatPlainMin, floatPlainMax) print as plain decimals, others as `1e20`. */
+const floatPlainMax = 1e16;
+const floatPlainMin = 1e-5;
 
 /** Compact serialization (no spaces), as JSON.GET without formatting options. */
 export function serializeJson(j: J): string {
