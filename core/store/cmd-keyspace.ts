@@ -48,18 +48,16 @@ export const copy: Handler = (s, argv, session) => {
   if (dst === s.currentDb && from === to) return sameObject;
   const src = s.lookup(from);
   if (src === undefined) return ZERO;
-  const v = copyValue(src.v);
   const deadline = src.expireAtMs;
-  const done = s.inDb(dst, () => {
+  const copied = s.inDb(dst, () => {
     if (s.lookup(to) !== undefined) {
-      if (!replace) return false;
+      if (!replace) return null;
       s.remove(to);
     }
-    s.create(to, v, deadline);
-    return true;
+    return s.create(to, copyValue(src.v), deadline).v;
   });
-  if (!done) return ZERO;
-  s.propagateMutations([{ db: dst, argv: restoreArgv(argv[2]!, v, deadline) }]);
+  if (copied === null) return ZERO;
+  s.propagateMutations([{ db: dst, argv: restoreArgv(argv[2]!, copied, deadline) }]);
   return ONE;
 };
 

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Store, type Session } from '../../core/store';
-import { formatFloat, jsonDepthMax, parseJson, serializeJson } from '../../core/store/json';
+import { formatFloat, jsonDepthMax, jsonTextBytesMax, parseJson, serializeJson } from '../../core/store/json';
 import { evalPath, parsePath } from '../../core/store/jsonpath';
 import { renderReply } from '../../net/render';
 import { seededRng } from './rng';
@@ -109,6 +109,8 @@ describe('JSON commands', () => {
     const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
     expect(show(s, 'JSON.SET', 'd', '$', deep(jsonDepthMax))).toBe('OK');
     expect(show(s, 'JSON.SET', 'd', '$', deep(jsonDepthMax + 1))).toMatch(/^\(error\) ERR nesting deeper than 128 \(jsonDepthMax\)/);
+    const huge = s.execute([Buffer.from('JSON.SET'), Buffer.from('d'), Buffer.from('$'), Buffer.alloc(jsonTextBytesMax + 1, 0x20)], T0, root());
+    expect(renderReply(huge.reply)).toBe(`(error) ERR JSON text exceeds ${jsonTextBytesMax} bytes (jsonTextBytesMax)`);
     for (const bad of ['$[', '$.', '$a', '$[?(@.a)]', '$[1:2]', '.a[x]']) {
       expect(show(s, 'JSON.GET', 'd', bad)).toBe(`(error) ERR invalid JSONPath '${bad}'`);
     }
