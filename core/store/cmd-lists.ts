@@ -139,7 +139,7 @@ export const ltrim: Handler = (s, argv) => {
   return OK;
 };
 
-type End = 'LEFT' | 'RIGHT';
+export type End = 'LEFT' | 'RIGHT';
 
 function parseEnd(b: Buffer): End | null {
   const a = upper(b);
@@ -149,9 +149,10 @@ function parseEnd(b: Buffer): End | null {
 /**
  * lmoveGenericCommand: pop from one end of src, push to one end of dst (src may equal
  * dst: a rotation). dst's type is checked before anything moves. Logged as is: replay
- * on the same state moves the same element.
+ * on the same state moves the same element. Exported for the blocking variant (BLMOVE):
+ * it answers nil when src is missing, so a caller can park the client instead.
  */
-function lmoveGeneric(s: StoreOps, src: Buffer, dst: Buffer, from: End, to: End): Reply {
+export function lmoveGeneric(s: StoreOps, src: Buffer, dst: Buffer, from: End, to: End): Reply {
   const t = lookupTyped(s, key(src), 'list');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return NULL;
