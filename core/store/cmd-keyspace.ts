@@ -205,6 +205,15 @@ export const object: Handler = (s, argv) => {
 
 // ---- MEMORY ---------------------------------------------------------------------------
 
+/** Redis's MEMORY HELP, limited to the subcommands we answer. */
+const memoryHelp = [
+  'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'USAGE <key> [SAMPLES <count>]',
+  '    Return memory in bytes used by <key> and its value (our estimate: see values.ts).',
+  'HELP',
+  '    Prints this help.',
+];
+
 /**
  * MEMORY USAGE answers our own per-key accounting (values.ts), the same figure maxmemory
  * and eviction use: entryOverheadBytes + key bytes + the value's payload estimate. It is
@@ -213,7 +222,7 @@ export const object: Handler = (s, argv) => {
 export const memory: Handler = (s, argv) => {
   const sub = upper(argv[1]!);
   if (sub === 'HELP' && argv.length === 2) {
-    return { t: 'array', items: ['MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'USAGE <key> [SAMPLES <count>]'].map(simple) };
+    return { t: 'array', items: memoryHelp.map(simple) };
   }
   if (sub !== 'USAGE') return err(`ERR unknown subcommand '${argv[1]!.toString('latin1')}'. Try MEMORY HELP.`);
   if (argv.length < 3) return err("ERR wrong number of arguments for 'memory|usage' command");

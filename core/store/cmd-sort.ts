@@ -72,9 +72,14 @@ function byPattern(s: StoreOps, pattern: string, elem: Buffer): Buffer | null {
   return e.v.type === 'string' ? e.v.b : null;
 }
 
-/** strtod as sort.c uses it: the whole text must be a finite-or-infinite, non-NaN double. */
+/**
+ * strtod as sort.c uses it: the whole text (leading spaces allowed) must be a non-NaN
+ * double, infinities and hexadecimal integers included (hex fractions are not handled).
+ */
 function sortDouble(b: Buffer): number | null {
   const t = b.toString('latin1');
+  const hex = /^\s*([+-]?)0x([0-9a-f]+)$/i.exec(t);
+  if (hex !== null) return (hex[1] === '-' ? -1 : 1) * Number.parseInt(hex[2]!, 16);
   if (!/^\s*[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf(inity)?)$/i.test(t)) return null;
   const x = t.trim().replace(/inf(inity)?$/i, 'Infinity');
   const v = Number(x);
