@@ -161,7 +161,7 @@ export function parseScan(argv: readonly Buffer[], cursorAt: number, allowType: 
       match = key(argv[++i]!);
     } else if (a === 'TYPE' && more && allowType) {
       const t = argv[++i]!.toString('latin1').toLowerCase();
-      type = t === 'string' || t === 'hash' || t === 'list' || t === 'set' || t === 'zset' ? t : 'other';
+      type = (Object.keys(typeName) as ValueType[]).find((x) => typeName[x].toLowerCase() === t) ?? 'other';
     } else return E.syntax;
   }
   const cursor = Number(c);

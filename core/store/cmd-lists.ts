@@ -3,7 +3,7 @@
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, OK, type Reply } from '../../net/reply';
 import { parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
-import { E, key, lookupTyped, rangeIndices } from './util';
+import { E, key, lookupTyped, rangeIndices, upper } from './util';
 import { listElementBytes, listRecount, newList } from './values';
 
 function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
@@ -138,3 +138,44 @@ export const ltrim: Handler = (s, argv) => {
   }
   return OK;
 };
+
+export type End = 'LEFT' | 'RIGHT';
+
+function parseEnd(b: Buffer): End | null {
+  const a = upper(b);
+  return a === 'LEFT' || a === 'RIGHT' ? a : null;
+}
+
+/**
+ * lmoveGenericCommand: pop from one end of src, push to one end of dst (src may equal
+ * dst: a rotation). dst's type is checked before anything moves. Logged as is: replay
+ * on the same state moves the same element. Exported for the blocking variant (BLMOVE):
+ * it answers nil when src is missing, so a caller can park the client instead.
+ */
+export function lmoveGeneric(s: StoreOps, src: Buffer, dst: Buffer, from: End, to: End): Reply {
+  const t = lookupTyped(s, key(src), 'list');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return NULL;
+  const d = lookupTyped(s, key(dst), 'list');
+  if (d === 'wrongtype') return E.wrongType;
+  const b = from === 'LEFT' ? t.v.a.popFront()! : t.v.a.popBack()!;
+  t.v.bytes -= listElementBytes(b);
+  const e = d?.e ?? (key(src) === key(dst) ? t.e : s.create(key(dst), newList(), Infinity));
+  const v = e.v;
+  if (v.type !== 'list') return E.wrongType;
+  if (to === 'LEFT') v.a.pushFront(b);
+  else v.a.pushBack(b);
+  v.bytes += listElementBytes(b);
+  s.wrote(e);
+  if (e !== t.e) s.wrote(t.e);
+  return bulk(b);
+}
+
+export const lmove: Handler = (s, argv) => {
+  const from = parseEnd(argv[3]!);
+  const to = parseEnd(argv[4]!);
+  if (from === null || to === null) return E.syntax;
+  return lmoveGeneric(s, argv[1]!, argv[2]!, from, to);
+};
+
+export const rpoplpush: Handler = (s, argv) => lmoveGeneric(s, argv[1]!, argv[2]!, 'RIGHT', 'LEFT');

@@ -5,7 +5,10 @@
 
 import { rolesFor } from './acl';
 import * as h from './cmd-hashes';
+import * as j from './cmd-json';
 import * as k from './cmd-keys';
+import * as ks from './cmd-keyspace';
+import * as so from './cmd-sort';
 import * as l from './cmd-lists';
 import * as st from './cmd-sets';
 import * as s from './cmd-strings';
@@ -39,6 +42,10 @@ const KALL = [1, -1, 1] as const;
 const KPAIRS = [1, -1, 2] as const;
 const K12 = [1, 2, 1] as const;
 const K0 = [0, 0, 0] as const;
+const K2 = [2, 2, 1] as const;
+const KBUTLAST = [1, -2, 1] as const;
+/** Internal replication commands: admin only, as a client has no reason to send them. */
+const INTERNAL: readonly CommandFlag[] = ['write', 'denyoom', 'admin'];
 
 export const commandTable: readonly StoreCommand[] = [
   // strings and counters
@@ -81,6 +88,15 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('flushdb', -1, D, K0, k.flushdb),
   cmd('flushall', -1, D, K0, k.flushall),
   cmd('select', 2, RF, K0, k.select),
+  cmd('copy', -3, W, K12, ks.copy),
+  cmd('move', 3, DF, K1, ks.move),
+  cmd('swapdb', 3, DF, K0, ks.swapdb),
+  cmd('touch', -2, RF, KALL, ks.touch),
+  cmd('object', -2, R, K2, ks.object),
+  cmd('memory', -2, R, K2, ks.memory),
+  cmd('sort', -2, W, K1, so.sort),
+  cmd('sort_ro', -2, R, K1, so.sortRo),
+  cmd('ksrestore', 4, INTERNAL, K1, ks.ksrestore),
   // hashes
   cmd('hset', -4, WF, K1, h.hset),
   cmd('hsetnx', 4, WF, K1, h.hsetnx),
@@ -106,6 +122,8 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('lset', 4, W, K1, l.lset),
   cmd('lrem', 4, D, K1, l.lrem),
   cmd('ltrim', 4, D, K1, l.ltrim),
+  cmd('lmove', 5, W, K12, l.lmove),
+  cmd('rpoplpush', 3, W, K12, l.rpoplpush),
   // sorted sets
   cmd('zadd', -4, WF, K1, z.zadd),
   cmd('zrem', -3, DF, K1, z.zrem),
@@ -125,6 +143,18 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('smembers', 2, R, K1, st.smembers),
   cmd('sismember', 3, RF, K1, st.sismember),
   cmd('scard', 2, RF, K1, st.scard),
+  // JSON documents (RedisJSON)
+  cmd('json.set', -4, W, K1, j.jsonSet),
+  cmd('json.get', -2, R, K1, j.jsonGet),
+  cmd('json.mget', -3, R, KBUTLAST, j.jsonMget),
+  cmd('json.del', -2, D, K1, j.jsonDel),
+  cmd('json.forget', -2, D, K1, j.jsonDel),
+  cmd('json.type', -2, R, K1, j.jsonType),
+  cmd('json.numincrby', 4, W, K1, j.jsonNumincrby),
+  cmd('json.arrappend', -4, W, K1, j.jsonArrappend),
+  cmd('json.arrlen', -2, R, K1, j.jsonArrlen),
+  cmd('json.objkeys', -2, R, K1, j.jsonObjkeys),
+  cmd('json.strlen', -2, R, K1, j.jsonStrlen),
   // users (replicated, admin only)
   cmd('ksuser.set', 7, A, K0, u.ksuserSet),
   cmd('ksuser.del', 2, A, K0, u.ksuserDel),

@@ -9,21 +9,9 @@ import { err, Errors, type Reply } from '../../net/reply';
 import { dbAllowed, noPermDb } from './acl';
 import { findCommand, type StoreCommand } from './commands';
 import type { Entry, EvictionPolicy, ExecResult, Mutation, Session, StoreOps, StoreOptions, UserRecord } from './types';
-import {
-  entryOverheadBytes,
-  hashSet,
-  newHash,
-  newList,
-  newSet,
-  newString,
-  newZSet,
-  listRecount,
-  setAdd,
-  valueBytesFromScratch,
-  valueLength,
-  zsetPut,
-  type Value,
-} from './values';
+import { bytesLatin1, decodeValue, encodeValue, latin1Bytes, type Payload } from './dump';
+import { serializeJson } from './json';
+import { entryOverheadBytes, valueBytesFromScratch, valueLength, type Value } from './values';
 
 export type { EvictionPolicy, ExecResult, Mutation, Session, StoreOptions } from './types';
 
@@ -60,7 +48,7 @@ export class Store implements StoreOps {
   private readonly dbs: Db[];
   private readonly userTable = new Map<string, UserRecord>();
   private readonly maxmemoryBytes: number;
-  private readonly policy: EvictionPolicy;
+  readonly policy: EvictionPolicy;
   private readonly rng: Rng;
   private usedBytes = 0;
   /** Node-local counters (INFO's expired_keys / evicted_keys); not part of the replicated state. */
@@ -73,7 +61,7 @@ export class Store implements StoreOps {
   private db: Db;
   private replaying = false;
   private dirty = false;
-  private override: readonly (readonly Buffer[])[] | null = null;
+  private override: readonly Mutation[] | null = null;
   private muts: Mutation[] | null = null;
 
   constructor(opts: StoreOptions) {
@@ -169,6 +157,12 @@ export class Store implements StoreOps {
   // ---- Handler API (StoreOps) -------------------------------------------------------
 
   lookup(k: string): Entry | undefined {
+    const e = this.lookupNoTouch(k);
+    if (e !== undefined && !this.replaying) this.touch(e);
+    return e;
+  }
+
+  lookupNoTouch(k: string): Entry | undefined {
     const e = this.db.map.get(k);
     if (e === undefined) return undefined;
     if (e.expireAtMs <= this.nowMs) {
@@ -176,8 +170,11 @@ export class Store implements StoreOps {
       this.stats.expiredKeys += 1;
       return undefined;
     }
-    if (!this.replaying) this.touch(e);
     return e;
+  }
+
+  lfuCount(e: Entry): number {
+    return this.lfuDecayed(e);
   }
 
   peek(k: string): Entry | undefined {
@@ -234,7 +231,32 @@ export class Store implements StoreOps {
   }
 
   propagate(argvs: readonly (readonly Buffer[])[]): void {
-    this.override = argvs;
+    this.override = argvs.map((argv) => ({ db: this.currentDb, argv }));
+    this.dirty = true;
+  }
+
+  propagateMutations(muts: readonly Mutation[]): void {
+    for (const m of muts) assert(m.db >= 0 && m.db < this.databases, 'propagated db out of range');
+    this.override = muts;
+    this.dirty = true;
+  }
+
+  inDb<T>(db: number, f: () => T): T {
+    const back = this.currentDb;
+    this.selectDb(db);
+    try {
+      return f();
+    } finally {
+      this.selectDb(back);
+    }
+  }
+
+  swapDbs(a: number, b: number): void {
+    assert(a >= 0 && a < this.databases && b >= 0 && b < this.databases, 'swapdb out of range');
+    const x = this.dbs[a]!;
+    this.dbs[a] = this.dbs[b]!;
+    this.dbs[b] = x;
+    this.selectDb(this.currentDb);
     this.dirty = true;
   }
 
@@ -297,7 +319,7 @@ export class Store implements StoreOps {
   /** Log the command's own effect: its rewrite if the handler gave one, else argv. */
   private finish(argv: readonly Buffer[]): void {
     if (this.override !== null) {
-      for (const a of this.override) this.pushMutation(this.currentDb, a);
+      for (const m of this.override) this.pushMutation(m.db, m.argv);
     } else if (this.dirty) {
       this.pushMutation(this.currentDb, argv);
     }
@@ -493,66 +515,11 @@ function unreachablePolicy(x: never): never {
   throw new Error(`unreachable policy ${String(x)}`);
 }
 
-// ---- Serialization helpers ------------------------------------------------------------
-
-type Payload = Uint8Array | Uint8Array[] | [Uint8Array, number][];
 type SnapshotShape = {
   version: number;
   dbs: [Uint8Array, number | null, Value['type'], Payload][][];
   users: UserRecord[];
 };
-
-const latin1Bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
-const bytesLatin1 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('latin1');
-const copyBuf = (u: Uint8Array): Buffer => Buffer.from(u);
-
-function encodeValue(v: Value): [Value['type'], Payload] {
-  switch (v.type) {
-    case 'string':
-      return ['string', v.b];
-    case 'hash':
-      return ['hash', [...v.m].flatMap(([f, x]) => [latin1Bytes(f), x])];
-    case 'list':
-      return ['list', v.a.toArray()];
-    case 'set':
-      return ['set', [...v.s].map(latin1Bytes)];
-    case 'zset':
-      return ['zset', [...v.scores].map(([m, sc]) => [latin1Bytes(m), sc] as [Uint8Array, number])];
-    default:
-      return unreachablePolicy(v as never);
-  }
-}
-
-function decodeValue(type: Value['type'], p: Payload): Value {
-  switch (type) {
-    case 'string':
-      return newString(copyBuf(p as Uint8Array));
-    case 'hash': {
-      const h = newHash();
-      const a = p as Uint8Array[];
-      for (let i = 0; i < a.length; i += 2) hashSet(h, bytesLatin1(a[i]!), copyBuf(a[i + 1]!));
-      return h;
-    }
-    case 'list': {
-      const l = newList();
-      l.a.replace((p as Uint8Array[]).map(copyBuf));
-      listRecount(l);
-      return l;
-    }
-    case 'set': {
-      const s = newSet();
-      for (const m of p as Uint8Array[]) setAdd(s, bytesLatin1(m));
-      return s;
-    }
-    case 'zset': {
-      const z = newZSet();
-      for (const [m, sc] of p as [Uint8Array, number][]) zsetPut(z, bytesLatin1(m), sc);
-      return z;
-    }
-    default:
-      return unreachablePolicy(type);
-  }
-}
 
 /** Two independent 32-bit FNV-1a lanes: a 64-bit content hash with no node:crypto. */
 class Fnv2x32 {
@@ -592,6 +559,9 @@ function hashValue(h: Fnv2x32, v: Value): void {
       return;
     case 'zset':
       for (const it of v.sorted) (h.str(it.member), h.str(String(it.score)));
+      return;
+    case 'json':
+      h.str(serializeJson(v.doc));
       return;
     default:
       unreachablePolicy(v as never);

@@ -81,6 +81,8 @@ export interface StoreOps {
   readonly databases: number;
   /** Live entry of `key` in the current db; an expired one is deleted (and logged) first. */
   lookup(key: string): Entry | undefined;
+  /** Like lookup, without updating the LRU clock or LFU counter (OBJECT, MEMORY USAGE). */
+  lookupNoTouch(key: string): Entry | undefined;
   /** The entry as stored, expired or not, with no side effect (KEYS, SCAN). */
   peek(key: string): Entry | undefined;
   /** Add a key that does not exist (lookup returned undefined). */
@@ -93,6 +95,15 @@ export interface StoreOps {
   setExpire(e: Entry, atMs: number): void;
   /** Replace the command's own mutation with these argv (all in the current db). */
   propagate(argvs: readonly (readonly Buffer[])[]): void;
+  /** Replace the command's own mutation with these, each in its own db (COPY ... DB). */
+  propagateMutations(muts: readonly Mutation[]): void;
+  /** Run f with `db` as the current database, then switch back (MOVE, COPY ... DB). */
+  inDb<T>(db: number, f: () => T): T;
+  /** Exchange the contents of two databases (SWAPDB). */
+  swapDbs(a: number, b: number): void;
+  readonly policy: EvictionPolicy;
+  /** The LFU counter after decay, without counting an access (OBJECT FREQ). */
+  lfuCount(e: Entry): number;
   /** Switch the current database (SELECT, after checks). */
   selectDb(db: number): void;
   readonly currentDb: number;

@@ -2,7 +2,7 @@
 
 import { err, Errors, type Reply } from '../../net/reply';
 import type { Entry, StoreOps } from './types';
-import type { HashVal, ListVal, SetVal, StringVal, ValueType, ZSetVal } from './values';
+import type { HashVal, JsonVal, ListVal, SetVal, StringVal, ValueType, ZSetVal } from './values';
 
 /** Largest string value (redis's proto-max-bulk-len default, 512 MiB). */
 export const stringBytesMax = 512 * 1024 * 1024;
@@ -42,6 +42,7 @@ interface ByType {
   list: ListVal;
   set: SetVal;
   zset: ZSetVal;
+  json: JsonVal;
 }
 
 export function lookupTyped<K extends ValueType>(s: StoreOps, k: string, type: K): Typed<ByType[K]> {

@@ -8,8 +8,10 @@
 //   list:   per element listElementOverheadBytes + element bytes
 //   set:    per member setMemberOverheadBytes + member bytes
 //   zset:   per member zsetMemberOverheadBytes + member bytes (score included)
+//   json:   the document's compact UTF-8 serialization (json.ts), recomputed on every write
 
 import { Deque } from './deque';
+import { jsonBytes, type J } from './json';
 
 export const entryOverheadBytes = 64;
 export const hashFieldOverheadBytes = 32;
@@ -49,7 +51,14 @@ export interface ZSetVal {
   bytes: number;
 }
 
-export type Value = StringVal | HashVal | ListVal | SetVal | ZSetVal;
+/** A RedisJSON document. */
+export interface JsonVal {
+  readonly type: 'json';
+  doc: J;
+  bytes: number;
+}
+
+export type Value = StringVal | HashVal | ListVal | SetVal | ZSetVal | JsonVal;
 export type ValueType = Value['type'];
 
 /** What TYPE answers per container. */
@@ -59,6 +68,7 @@ export const typeName = {
   list: 'list',
   set: 'set',
   zset: 'zset',
+  json: 'ReJSON-RL',
 } as const satisfies Record<ValueType, string>;
 
 export const newString = (b: Buffer): StringVal => ({ type: 'string', b, bytes: b.length });
@@ -66,6 +76,14 @@ export const newHash = (): HashVal => ({ type: 'hash', m: new Map(), bytes: 0 })
 export const newList = (): ListVal => ({ type: 'list', a: new Deque(), bytes: 0 });
 export const newSet = (): SetVal => ({ type: 'set', s: new Set(), bytes: 0 });
 export const newZSet = (): ZSetVal => ({ type: 'zset', scores: new Map(), sorted: [], bytes: 0 });
+
+export const newJson = (doc: J): JsonVal => ({ type: 'json', doc, bytes: jsonBytes(doc) });
+
+/** After changing a document in place (or replacing it): recount its bytes. */
+export function setJson(v: JsonVal, doc: J): void {
+  v.doc = doc;
+  v.bytes = jsonBytes(doc);
+}
 
 export function setString(v: StringVal, b: Buffer): void {
   v.b = b;
@@ -158,6 +176,7 @@ export function zsetDel(z: ZSetVal, member: string): boolean {
 export function valueLength(v: Value): number {
   switch (v.type) {
     case 'string':
+    case 'json':
       return 1;
     case 'hash':
       return v.m.size;
@@ -197,6 +216,8 @@ export function valueBytesFromScratch(v: Value): number {
       for (const m of v.scores.keys()) n += zsetMemberOverheadBytes + m.length;
       return n;
     }
+    case 'json':
+      return jsonBytes(v.doc);
     default:
       return unreachableValue(v);
   }

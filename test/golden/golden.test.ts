@@ -1,5 +1,6 @@
 // Replays every test/golden/*.txt against Store and compares redis-cli's rendering of our
-// replies with what the real redis-server answered (scripts/golden-from-redis.ts).
+// replies with what the real redis-server answered (scripts/golden-from-redis.ts), while a
+// follower applies the mutations and must keep the same digest after every request.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +26,13 @@ describe('golden replies match redis-server', () => {
       const mismatches: string[] = [];
       const cases = parseGolden(readFileSync(join(dir, f), 'utf8'));
       expect(cases.length).toBeGreaterThan(10);
+      // Every golden sequence also replicates: a follower applying the mutations agrees.
+      const follower = new Store({ maxmemoryBytes: 0, policy: 'noeviction', rng: seededRng(2) });
       for (const c of cases) {
-        const got = renderReply(store.execute(splitArgs(c.request), nowMs, session).reply);
+        const res = store.execute(splitArgs(c.request), nowMs, session);
+        for (const m of res.mutations) follower.applyMutation(m);
+        expect(follower.digest(), `${f}:${c.line} replica digest`).toBe(store.digest());
+        const got = renderReply(res.reply);
         const want = c.expected.join('\n');
         if (got !== want) mismatches.push(`${f}:${c.line} > ${c.request}\n  want: ${want}\n  got:  ${got}`);
         store.invariants();

@@ -63,7 +63,7 @@ class StoreCmd implements fc.Command<Model, Real> {
     if (limited && denyoom && r.policy === 'noeviction') expect(usedBefore).toBeLessThanOrEqual(r.maxmemoryBytes);
     // Deletes logged before the command's own mutation (lazy expiry, eviction) happened
     // before it ran. DEL and PEXPIRE may log a DEL as their own effect: apply those after.
-    const ownMayBeDel = this.argv[0] === 'DEL' || this.argv[0] === 'PEXPIRE';
+    const ownMayBeDel = this.argv[0] === 'DEL' || this.argv[0] === 'PEXPIRE' || this.argv[0] === 'JSON.DEL';
     const own = ownMayBeDel ? 0 : res.mutations.findIndex((mu) => !isDel(mu));
     const pre = own < 0 ? res.mutations : res.mutations.slice(0, own);
     const post = own < 0 ? [] : res.mutations.slice(own);
@@ -203,7 +203,7 @@ const keyCmds = [
       }),
   ),
   key.map((k) => new StoreCmd(['EXISTS', k], (m) => int(live(m, k) === undefined ? 0 : 1))),
-  key.map((k) => new StoreCmd(['TYPE', k], (m) => simple(live(m, k)?.v.t ?? 'none'))),
+  key.map((k) => new StoreCmd(['TYPE', k], (m) => simple(typeName(live(m, k)?.v.t ?? 'none')))),
   fc.tuple(key, fc.integer({ min: -100, max: 5000 })).map(
     ([k, ms]) =>
       new StoreCmd(['PEXPIRE', k, String(ms)], (m) => {
@@ -432,13 +432,108 @@ const setCmds = [
   ),
 ];
 
+/** Runs f with db as the model's current database. */
+function inDb<T>(m: Model, db: number, f: () => T): T {
+  const back = m.db;
+  m.db = db;
+  try {
+    return f();
+  } finally {
+    m.db = back;
+  }
+}
+
+const dbIndex = fc.integer({ min: 0, max: databases - 1 });
+const end = fc.constantFrom('LEFT', 'RIGHT');
+
+// Issue 7: COPY, MOVE, TOUCH, LMOVE, and JSON documents as a whole.
+const extraCmds = [
+  fc.tuple(key, key, fc.option(dbIndex, { nil: null }), fc.boolean()).map(
+    ([from, to, db, replace]) =>
+      new StoreCmd(['COPY', from, to, ...(db === null ? [] : ['DB', String(db)]), ...(replace ? ['REPLACE'] : [])], (m) => {
+        const dst = db ?? m.db;
+        if (dst === m.db && from === to) return err('ERR source and destination objects are the same');
+        const e = live(m, from);
+        if (e === undefined) return int(0);
+        return inDb(m, dst, () => {
+          if (live(m, to) !== undefined && !replace) return int(0);
+          put(m, to, structuredClone(e.v), e.deadline);
+          return int(1);
+        });
+      }),
+  ),
+  fc.tuple(key, dbIndex).map(
+    ([k, db]) =>
+      new StoreCmd(['MOVE', k, String(db)], (m) => {
+        if (db === m.db) return err('ERR source and destination objects are the same');
+        const e = live(m, k);
+        if (e === undefined) return int(0);
+        if (inDb(m, db, () => live(m, k)) !== undefined) return int(0);
+        m.dbs[m.db]!.delete(k);
+        m.dbs[db]!.set(k, e);
+        return int(1);
+      }),
+  ),
+  fc.uniqueArray(key, { minLength: 1, maxLength: 3 }).map(
+    (ks) => new StoreCmd(['TOUCH', ...ks], (m) => int(ks.filter((k) => live(m, k) !== undefined).length)),
+  ),
+  fc.tuple(key, key, end, end).map(
+    ([src, dst, from, to]) =>
+      new StoreCmd(['LMOVE', src, dst, from, to], (m) => {
+        const l = typed(m, src, 'list');
+        if (l === 'wrong') return WRONGTYPE;
+        if (l === undefined) return NULL;
+        const d = typed(m, dst, 'list');
+        if (d === 'wrong') return WRONGTYPE;
+        const x = from === 'LEFT' ? l.a.shift()! : l.a.pop()!;
+        const target = d ?? { t: 'list' as const, a: [] };
+        if (d === undefined) put(m, dst, target);
+        if (to === 'LEFT') target.a.unshift(x);
+        else target.a.push(x);
+        dropIfEmpty(m, src);
+        return b(x);
+      }),
+  ),
+  fc.tuple(key, fc.constantFrom('{"a":1,"b":[1,"x"]}', '[]', '"s"', '{"n":{"m":null}}', '7'), fc.constantFrom(null, 'NX', 'XX')).map(
+    ([k, doc, cond]) =>
+      new StoreCmd(['JSON.SET', k, '$', doc, ...(cond === null ? [] : [cond])], (m) => {
+        const e = live(m, k);
+        if (e !== undefined && e.v.t !== 'json') return WRONGTYPE;
+        if ((cond === 'NX' && e !== undefined) || (cond === 'XX' && e === undefined)) return NULL;
+        const v = { t: 'json' as const, doc: JSON.stringify(JSON.parse(doc)) };
+        if (e === undefined) put(m, k, v);
+        else e.v = v;
+        return OK;
+      }),
+  ),
+  key.map(
+    (k) =>
+      new StoreCmd(['JSON.GET', k], (m) => {
+        const v = typed(m, k, 'json');
+        return v === 'wrong' ? WRONGTYPE : v === undefined ? NULL : b(v.doc);
+      }),
+  ),
+  key.map(
+    (k) =>
+      new StoreCmd(['JSON.DEL', k], (m) => {
+        const v = typed(m, k, 'json');
+        if (v === 'wrong') return WRONGTYPE;
+        if (v === undefined) return int(0);
+        m.dbs[m.db]!.delete(k);
+        return int(1);
+      }),
+  ),
+];
+
+const typeName = (t: string): string => (t === 'json' ? 'ReJSON-RL' : t);
+
 const worldCmds = [
   fc.integer({ min: 1, max: 3000 }).map((ms) => new AdvanceCmd(ms)),
   fc.integer({ min: 1, max: 4 }).map((n) => new SweepCmd(n)),
   fc.constant(new SnapshotCmd()),
 ];
 
-const allCmds = [...strCmds, ...keyCmds, ...hashCmds, ...listCmds, ...zsetCmds, ...setCmds, ...worldCmds];
+const allCmds = [...strCmds, ...keyCmds, ...hashCmds, ...listCmds, ...zsetCmds, ...setCmds, ...extraCmds, ...worldCmds];
 
 function runModel(policy: EvictionPolicy, maxmemoryBytes: number, numRuns: number): void {
   fc.assert(

@@ -8,7 +8,9 @@ export type MVal =
   | { t: 'hash'; f: [string, string][] }
   | { t: 'list'; a: string[] }
   | { t: 'set'; m: string[] }
-  | { t: 'zset'; z: [string, number][] };
+  | { t: 'zset'; z: [string, number][] }
+  /** A JSON document as its compact serialization (the model only uses whole documents). */
+  | { t: 'json'; doc: string };
 
 export interface MEntry {
   v: MVal;

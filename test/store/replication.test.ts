@@ -7,6 +7,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { commandTable, Store, type EvictionPolicy, type Session } from '../../core/store';
+import { dumpValue } from '../../core/store/dump';
+import { parseJson } from '../../core/store/json';
+import { newJson, newList, newString } from '../../core/store/values';
 import { seededRng } from './rng';
 
 type Parts = fc.Arbitrary<string[]>;
@@ -15,7 +18,7 @@ const opt = (p: Parts): Parts => fc.option(p, { nil: null }).map((x) => x ?? [])
 const seq = (...ps: Parts[]): Parts => fc.tuple(...ps).map((xs) => xs.flat());
 const many = (p: Parts, max = 3): Parts => fc.array(p, { minLength: 1, maxLength: max }).map((xs) => xs.flat());
 
-const k = one('k1', 'k2', 'k3');
+const k = fc.oneof({ weight: 6, arbitrary: one('k1', 'k2', 'k3') }, { weight: 1, arbitrary: one('j1') });
 const f = one('f1', 'f2');
 const m = one('m1', 'm2', 'm3');
 const v = one('a', '7', '-2', '3.5', '', '9223372036854775807', 'zz');
@@ -23,6 +26,24 @@ const n = one('0', '1', '2', '-1', '5', 'x');
 const ms = one('1', '50', '1000', '0', '-5');
 const score = one('1', '2.5', '-1', 'inf', '-inf', '0', 'nan');
 const range = one('0', '-1', '1', '2', '(1', '-inf', '+inf', '[m1', '(m2', '-', '+');
+
+const db = one('0', '1', '2', '7', 'x');
+const end = one('LEFT', 'RIGHT', 'UP');
+const doc = one('{"a":1,"b":[1,2],"c":{"a":"x"}}', '[1,"a",[2]]', '3', '"s"', '{"a":{"a":{"a":1.5}}}', '{bad');
+const jv = one('1', '2.5', '"t"', '[0]', '{"a":1}', 'null', 'x');
+const jpath = one('$', '.', '$.a', '.a', '$..a', '$.b', '.b', '$.b[0]', '$.b[-1]', '$.*', '$..*', '$.c.a', 'a', '$[0]', '$.zz', '$[');
+/** JSON commands mostly aim at two document keys (and sometimes at k1, maybe another type). */
+const jk = fc.oneof({ weight: 4, arbitrary: one('j1', 'j2') }, { weight: 1, arbitrary: one('k1') });
+const rootOrPath = fc.oneof({ weight: 2, arbitrary: one('$', '.') }, { weight: 3, arbitrary: one('$.a', '.a', '$..a', '$.b[0]', '$.b[-1]', '$.*', '$.c.a', 'a', '$[0]', '$.zz', '$[') });
+const sortGet = one('#', 'k*', 'h*->f1', 'nosort');
+/** KSRESTORE payloads (latin1 text of dumpValue bytes): a string, a list, a document, garbage. */
+const jsonDoc = parseJson(Buffer.from('{"a":[1,2]}'));
+const dumps = [
+  dumpValue(newString(Buffer.from('dumped'))),
+  dumpValue((() => { const l = newList(); l.a.pushBack(Buffer.from('x')); l.bytes = 17; return l; })()),
+  jsonDoc.ok ? dumpValue(newJson(jsonDoc.j)) : Buffer.from('x'),
+  Buffer.from('garbage'),
+].map((b) => b.toString('latin1'));
 
 /** Templates by command name; the coverage test checks every table entry has one. */
 const templates: Record<string, Parts> = {
@@ -64,6 +85,28 @@ const templates: Record<string, Parts> = {
   flushdb: fc.constant([]),
   flushall: fc.constant([]),
   select: one('0', '1', '2', '99'),
+  copy: seq(k, k, opt(seq(one('DB'), db)), opt(one('REPLACE'))),
+  move: seq(k, db),
+  swapdb: seq(db, db),
+  touch: many(k),
+  object: seq(one('ENCODING', 'FREQ', 'IDLETIME', 'REFCOUNT', 'BAD'), k),
+  memory: seq(one('USAGE'), k, opt(seq(one('SAMPLES'), one('0', '5')))),
+  sort: seq(k, opt(seq(one('BY'), sortGet)), opt(seq(one('LIMIT'), n, n)), opt(seq(one('GET'), sortGet)), opt(one('ASC', 'DESC')), opt(one('ALPHA')), opt(seq(one('STORE'), k))),
+  sort_ro: seq(k, opt(one('ALPHA')), opt(one('DESC'))),
+  ksrestore: seq(k, one('-1', '1000900', '2000000'), one(...dumps)),
+  lmove: seq(k, k, end, end),
+  rpoplpush: seq(k, k),
+  'json.set': seq(jk, rootOrPath, fc.oneof(doc, jv), opt(one('NX', 'XX'))),
+  'json.get': seq(jk, opt(seq(one('INDENT'), one('  '))), many(jpath, 2)),
+  'json.mget': seq(many(jk, 2), jpath),
+  'json.del': seq(jk, opt(jpath)),
+  'json.forget': seq(jk, opt(jpath)),
+  'json.type': seq(jk, opt(jpath)),
+  'json.numincrby': seq(jk, jpath, one('1', '-2.5', '1e308', 'x')),
+  'json.arrappend': seq(jk, one('$', '.', '$.b', '.b', '$..*', '$[2]', '$.a'), many(jv, 2)),
+  'json.arrlen': seq(jk, opt(jpath)),
+  'json.objkeys': seq(jk, opt(jpath)),
+  'json.strlen': seq(jk, opt(jpath)),
   hset: seq(k, many(seq(f, v), 2)),
   hsetnx: seq(k, f, v),
   hget: seq(k, f),
@@ -112,12 +155,17 @@ const templates: Record<string, Parts> = {
 
 type Step = { t: 'cmd'; argv: string[] } | { t: 'advance'; ms: number } | { t: 'sweep'; max: number } | { t: 'snapshot' };
 
-const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 12, arbitrary: fc.constantFrom(...Object.keys(templates)).chain((name) => templates[name]!.map((a): Step => ({ t: 'cmd', argv: [name.toUpperCase(), ...a] }))) },
+/** The issue-7 commands, also run on their own so their interactions are frequent. */
+const extras = Object.keys(templates).filter((name) => name.startsWith('json.') || ['copy', 'move', 'swapdb', 'sort', 'lmove', 'rpoplpush', 'ksrestore', 'rpush', 'sadd', 'set', 'hset', 'zadd', 'pexpire'].includes(name));
+
+const stepOf = (names: readonly string[]): fc.Arbitrary<Step> => fc.oneof(
+  { weight: 12, arbitrary: fc.constantFrom(...names).chain((name) => templates[name]!.map((a): Step => ({ t: 'cmd', argv: [name.toUpperCase(), ...a] }))) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 1500 }).map((x): Step => ({ t: 'advance', ms: x })) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }).map((x): Step => ({ t: 'sweep', max: x })) },
   { weight: 1, arbitrary: fc.constant<Step>({ t: 'snapshot' }) },
 );
+const step = stepOf(Object.keys(templates));
+const extraStep = stepOf(extras);
 
 function converges(policy: EvictionPolicy, maxmemoryBytes: number, steps: Step[], seed: number): void {
   const opts = (s: number) => ({ maxmemoryBytes, policy, rng: seededRng(s), databases: 3 });
@@ -132,7 +180,7 @@ function converges(policy: EvictionPolicy, maxmemoryBytes: number, steps: Step[]
       c.invariants();
       expect(c.digest()).toBe(a.digest());
     } else {
-      const muts = s.t === 'sweep' ? a.sweepExpired(nowMs, s.max) : a.execute(s.argv.map((x) => Buffer.from(x)), nowMs, session).mutations;
+      const muts = s.t === 'sweep' ? a.sweepExpired(nowMs, s.max) : a.execute(s.argv.map((x) => Buffer.from(x, 'latin1')), nowMs, session).mutations;
       for (const mu of muts) b.applyMutation(mu);
     }
     a.invariants();
@@ -150,6 +198,12 @@ describe('effect replication converges', () => {
   it('replica digest equals leader digest after every step (no limit)', () => {
     fc.assert(fc.property(fc.array(step, { minLength: 20, maxLength: 150, size: 'max' }), fc.integer(), (steps, seed) => converges('noeviction', 0, steps, seed)), {
       numRuns: 150,
+    });
+  });
+
+  it('replica digest equals leader digest after every step (keyspace extras and JSON)', () => {
+    fc.assert(fc.property(fc.array(extraStep, { minLength: 20, maxLength: 120, size: 'max' }), fc.integer(), (steps, seed) => converges('noeviction', 0, steps, seed)), {
+      numRuns: 120,
     });
   });
 
