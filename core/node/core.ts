@@ -513,12 +513,9 @@ export class Core implements Machine<NodeMsg> {
       }
       const spec = findCommand(name);
       if (!spec) continue;
-      for (const k of commandKeys(spec, m.argv)) {
-        const tk = trackKey(m.db, k);
-        this.modifiedAt.delete(tk); // re-insert: Map order is recency order
-        this.modifiedAt.set(tk, offset);
-        if (this.blocked.length > 0) this.toServe.add(tk);
-      }
+      // MOVE key db also changes `key` in the target database.
+      if (name === 'move' && m.argv[1] && m.argv[2]) this.touchKey(Number(m.argv[2].toString('latin1')), m.argv[1], offset);
+      for (const k of commandKeys(spec, m.argv)) this.touchKey(m.db, k, offset); // re-inserted: Map order is recency order
     }
     while (this.modifiedAt.size > modifiedKeysTrackedMax) {
       const [oldest, at] = this.modifiedAt.entries().next().value!;
@@ -628,6 +625,14 @@ export class Core implements Machine<NodeMsg> {
     this.blockTimerAtMs = next;
     if (next === Infinity) return [{ type: 'cancelTimer', name: 'block' }];
     return [{ type: 'timer', name: 'block', afterMs: Math.max(0, next - nowMs) }];
+  }
+
+  private touchKey(db: number, key: Buffer, offset: number): void {
+    if (!Number.isInteger(db)) return;
+    const tk = trackKey(db, key);
+    this.modifiedAt.delete(tk);
+    this.modifiedAt.set(tk, offset);
+    if (this.blocked.length > 0) this.toServe.add(tk);
   }
 
   /** Why a write must be refused now (a clear error beats a hang), or null. */

@@ -485,7 +485,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   function commandCommand(args: string[]): Reply {
     const sub = (args[0] ?? '').toLowerCase();
-    const specs = [...commandTable.values()].filter((c) => !c.name.startsWith('ksuser.'));
+    const specs = [...commandTable.values()].filter((c) => !c.name.startsWith('ksuser.') && c.name !== 'ksrestore');
     const entry = (c: (typeof specs)[number]): Reply =>
       array([bulkStr(c.name), int(c.arity), array(c.flags.map((f) => simple(f))), int(c.firstKey), int(c.lastKey), int(c.keyStep)]);
     if (sub === '') return array(specs.map(entry));
