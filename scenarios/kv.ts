@@ -638,5 +638,7 @@ function describeNodeMsg(m: NodeMsg): string {
       return `c.exec #${m.req} ${m.commands.map((c) => c.map((a) => Buffer.from(a).toString()).join(' ')).join('; ').slice(0, 160)} watch ${m.watches.length} ack=${m.ack}`;
     case 'c.gone':
       return 'c.gone';
+    case 'c.unblock':
+      return `c.unblock #${m.req} ${m.target}${m.error ? ' error' : ''}`;
   }
 }

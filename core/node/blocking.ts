@@ -109,8 +109,13 @@ export function blockingReply(kind: BlockingKind, key: Buffer, r: Reply): Reply 
   }
 }
 
-/** What a blocking command answers when it times out (or runs inside MULTI with nothing to pop). */
-export function timeoutReply(kind: BlockingKind): Reply {
+/** What a blocking command answers when it times out (Redis: a null array for every kind). */
+export function timeoutReply(_kind: BlockingKind): Reply {
+  return NULL_ARRAY;
+}
+
+/** What it answers inside MULTI when there is nothing to pop (Redis runs the non-blocking form). */
+export function emptyInMultiReply(kind: BlockingKind): Reply {
   return kind === 'blmove' || kind === 'brpoplpush' ? NULL : NULL_ARRAY;
 }
 

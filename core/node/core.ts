@@ -18,14 +18,14 @@
 // sees every quorum-acknowledged write; Keepers fence by term, so a stale Core can never
 // make anything durable after a newer one has established its term.
 
-import { array, err, Errors, NULL_ARRAY, OK, type Reply } from '../../net/reply';
+import { array, err, Errors, int, NULL_ARRAY, OK, type Reply } from '../../net/reply';
 import { assert, unreachable, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../../net/types';
 import type { KeeperEntry, KeeperMsg } from '../keeper/messages';
 import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
 import { commandKeys, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
-import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, parseBlocking, timeoutReply, type BlockedRequest, type BlockingKind } from './blocking';
+import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, timeoutReply, type BlockedRequest, type BlockingKind } from './blocking';
 import { CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
@@ -208,6 +208,14 @@ export class Core implements Machine<NodeMsg> {
         this.lastReq.delete(from);
         this.blocked = this.blocked.filter((b) => b.from !== from);
         return [];
+      case 'c.unblock': {
+        const b = this.blocked.find((x) => x.from === msg.target);
+        const answer: Effect<NodeMsg> = { type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: int(b ? 1 : 0), offset: 0 } };
+        if (!b) return [answer];
+        this.blocked = this.blocked.filter((x) => x !== b);
+        const r = msg.error ? err('UNBLOCKED client unblocked via CLIENT UNBLOCK') : timeoutReply(b.kind);
+        return [...this.replyWhenDurable(b.from, b.req, r, b.ack), answer];
+      }
       case 'k.state':
         return this.onKeeperState(from, msg, nowMs);
       case 'k.snapshot':
@@ -582,7 +590,7 @@ export class Core implements Machine<NodeMsg> {
       const r = blockingReply(kind, key, res.reply);
       if (r !== null) return { reply: r, mutations };
     }
-    return { reply: timeoutReply(kind), mutations };
+    return { reply: emptyInMultiReply(kind), mutations };
   }
 
   /** Serve the oldest blocked requests of every modified key, one element each, while there are elements. */

@@ -45,6 +45,8 @@ export type ClientMsg =
     }
   /** The client is gone (connection closed): forget its blocked requests and its request ids. */
   | { readonly type: 'c.gone' }
+  /** CLIENT UNBLOCK: end `target`'s blocked request (as a timeout, or with an UNBLOCKED error); answers 1 or 0. */
+  | { readonly type: 'c.unblock'; readonly req: number; readonly target: string; readonly error: boolean }
   | {
       readonly type: 'c.reply';
       readonly req: number;
@@ -71,6 +73,7 @@ export const nodeFrameTags = {
   'c.reply': 2,
   'c.exec': 3,
   'c.gone': 4,
+  'c.unblock': 5,
   'k.append': 10,
   'k.appendOk': 11,
   'k.appendReject': 12,

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
 import { ReplyWriter, RespRequestParser, type Proto } from '../../net/resp/index';
 import type { NodeId } from '../../net/types';
-import { ackLevels, type AckLevel } from '../../core/node/protocol';
+import { ackLevels, type AckLevel, type WatchToken } from '../../core/node/protocol';
 
 /** Replies queued (not yet written) before the connection stops reading. */
 export const pendingRepliesMax = 10_000;
@@ -39,6 +39,12 @@ export interface Session {
   ack: AckLevel;
   /** Highest log offset a reply on this connection depended on (WAIT uses it). */
   lastOffset: number;
+  /** Commands queued since MULTI (null: not in a transaction). */
+  multi: Buffer[][] | null;
+  /** A command failed to queue: EXEC answers EXECABORT. */
+  multiError: boolean;
+  /** WATCHed keys with the log offset each was watched at. */
+  watches: WatchToken[];
 }
 
 type Slot = { reply: Reply | null; closeAfter: boolean };
@@ -78,7 +84,7 @@ export class Connection {
   ) {
     this.id = ++connSeq;
     this.nodeId = `conn:${this.id}` as NodeId;
-    this.session = { db: 0, user: null, authenticated: !opts.authRequired, proto: 2, name: '', ack: opts.defaultAck, lastOffset: 0 };
+    this.session = { db: 0, user: null, authenticated: !opts.authRequired, proto: 2, name: '', ack: opts.defaultAck, lastOffset: 0, multi: null, multiError: false, watches: [] };
     this.parser = new RespRequestParser();
     this.parser.authenticated = this.session.authenticated;
     socket.setNoDelay(true);

@@ -8,6 +8,7 @@ export interface InfoInput {
   readonly port: number;
   readonly uptimeSeconds: number;
   readonly connectedClients: number;
+  readonly blockedClients: number;
   readonly usedMemory: number;
   readonly maxmemory: number;
   readonly policy: string;
@@ -41,7 +42,7 @@ function section(name: Section, i: InfoInput): string[] {
         `executable:keepsake`,
       ];
     case 'clients':
-      return [`connected_clients:${i.connectedClients}`, 'blocked_clients:0', 'maxclients:10000'];
+      return [`connected_clients:${i.connectedClients}`, `blocked_clients:${i.blockedClients}`, 'maxclients:10000'];
     case 'memory':
       return [
         `used_memory:${i.usedMemory}`,

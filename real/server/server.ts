@@ -11,11 +11,12 @@ import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { Colocated } from '../../core/node/colocated';
 import { Core, coreConfigDefaults, type CoreConfig } from '../../core/node/core';
+import { blockingKinds } from '../../core/node/blocking';
 import { isKeeperMsg, keeperNode } from '../../core/node/keeper-node';
 import { StoreMaterializer } from '../../core/keeper/store-materializer';
-import { type AckLevel, type NodeMsg } from '../../core/node/protocol';
+import { multiCommandsMax, watchedKeysMax, type AckLevel, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
-import { commandTable, type EvictionPolicy, type UserRecord } from '../../core/store';
+import { commandTable, findCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
 import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
 import { nodeId, type NodeId } from '../../net/types';
@@ -91,7 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const snapshotState = { seen: 0, lastAtMs: null as number | null };
   /** Requests the server itself sends through the Core (admin bootstrap, ACL changes). */
   let internalReq = 0;
-  const internalWaiters = new Map<number, (r: Reply) => void>();
+  const internalWaiters = new Map<number, (r: Reply, offset: number) => void>();
   const internalId = nodeId('conn:internal');
 
   const driver = new Driver<NodeMsg>({
@@ -118,7 +119,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     send: (to, msg) => {
       if (msg.type === 'c.reply' && to === internalId) {
-        internalWaiters.get(msg.req)?.(msg.reply);
+        internalWaiters.get(msg.req)?.(msg.reply, msg.offset);
         internalWaiters.delete(msg.req);
         return;
       }
@@ -160,13 +161,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await recoveredP;
   log.info({ ms: Date.now() - t0, offset: core.view().tail, keys: totalKeys(core) }, 'recovered; serving');
 
-  // ---- Internal commands through the Core (admin bootstrap, ACL) --------------------
-  const internal = (argv: string[], ack: AckLevel = 'quorum'): Promise<Reply> =>
+  // ---- Internal commands through the Core (admin bootstrap, ACL, WATCH, EXEC) --------
+  /** Send a request to the Core on the server's own channel; resolves with its reply and offset. */
+  const viaCore = (make: (req: number) => NodeMsg): Promise<{ reply: Reply; offset: number }> =>
     new Promise((resolve) => {
       const req = ++internalReq;
-      internalWaiters.set(req, resolve);
-      driver.deliver(internalId, { type: 'c.req', req, argv: argv.map((a) => Buffer.from(a)), db: 0, user: null, ack });
+      internalWaiters.set(req, (reply, offset) => resolve({ reply, offset }));
+      driver.deliver(internalId, make(req));
     });
+  const internal = async (argv: string[], ack: AckLevel = 'quorum'): Promise<Reply> =>
+    (await viaCore((req) => ({ type: 'c.req', req, argv: argv.map((a) => Buffer.from(a)), db: 0, user: null, ack }))).reply;
 
   let generatedAdminPassword: string | null = null;
   if (!core.view().store.users().has('admin')) {
@@ -196,12 +200,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     serverCommand(conn, name, argv) {
       const started = process.hrtime.bigint();
+      if (conn.session.multi !== null && !transactionControl.has(name)) return queueInMulti(conn, name, argv);
       const r = serverCommand(conn, name, argv);
       if (r instanceof Promise) return r.then((reply) => (recordCommand(name, started, reply), reply));
       if (r !== null) recordCommand(name, started, r);
       return r;
     },
     closed(conn) {
+      driver.deliver(conn.nodeId, { type: 'c.gone' }); // its blocked requests end with it
       connections.delete(conn.nodeId);
       pendingTimings.delete(conn.id);
       metrics.connections.set(connections.size);
@@ -311,6 +317,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       case 'client':
         return clientCommand(conn, args);
+      case 'multi':
+        if (!arity(1)) return err(Errors.wrongArity(name));
+        if (conn.session.multi !== null) return err('ERR MULTI calls can not be nested');
+        conn.session.multi = [];
+        conn.session.multiError = false;
+        return OK;
+      case 'discard':
+        if (!arity(1)) return err(Errors.wrongArity(name));
+        if (conn.session.multi === null) return err('ERR DISCARD without MULTI');
+        conn.session.multi = null;
+        conn.session.watches = [];
+        return OK;
+      case 'exec':
+        return execCommand(conn, argv);
+      case 'watch':
+        return watchCommand(conn, argv);
+      case 'unwatch':
+        if (!arity(1)) return err(Errors.wrongArity(name));
+        conn.session.watches = [];
+        return OK;
       case 'config':
         return configCommand(conn, args);
       case 'command':
@@ -343,6 +369,57 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return OK;
   }
 
+  /** Inside MULTI: check and queue (Redis answers QUEUED, or an error that dooms the EXEC). */
+  function queueInMulti(conn: Connection, name: string, argv: Buffer[]): Reply {
+    const queue = conn.session.multi!;
+    if (blockingKinds.has(name)) {
+      // Blocking commands are the Core's own (they never block inside MULTI); it checks their arguments.
+      if (queue.length >= multiCommandsMax) return err(`ERR too many commands queued in MULTI (at most ${multiCommandsMax})`);
+      queue.push(argv.map((a) => Buffer.from(a)));
+      return simple('QUEUED');
+    }
+    const spec = findCommand(name);
+    const fail = (r: Reply): Reply => {
+      conn.session.multiError = true;
+      return r;
+    };
+    if (!spec || spec.name === 'ksrestore' || spec.name.startsWith('ksuser.')) {
+      if (spec === undefined && serverOnlyCommands.has(name)) return fail(err(`ERR Command '${name}' cannot be used inside MULTI in Keepsake (only data commands are transactional)`));
+      return fail(err(Errors.unknownCommand(argv[0]!.toString('latin1'), argv.slice(1, 20).map((a) => a.toString('latin1').slice(0, 128)))));
+    }
+    if (spec.arity >= 0 ? argv.length !== spec.arity : argv.length < -spec.arity) return fail(err(Errors.wrongArity(name)));
+    if (queue.length >= multiCommandsMax) return fail(err(`ERR too many commands queued in MULTI (at most ${multiCommandsMax})`));
+    queue.push(argv.map((a) => Buffer.from(a)));
+    return simple('QUEUED');
+  }
+
+  async function execCommand(conn: Connection, argv: Buffer[]): Promise<Reply> {
+    if (argv.length !== 1) return err(Errors.wrongArity('exec'));
+    const s = conn.session;
+    if (s.multi === null) return err('ERR EXEC without MULTI');
+    const commands = s.multi;
+    const watches = s.watches;
+    const aborted = s.multiError;
+    s.multi = null;
+    s.multiError = false;
+    s.watches = [];
+    if (aborted) return err('EXECABORT Transaction discarded because of previous errors.');
+    const { reply, offset } = await viaCore((req) => ({ type: 'c.exec', req, commands, db: s.db, user: s.user, ack: s.ack, watches }));
+    if (offset > s.lastOffset) s.lastOffset = offset;
+    return reply;
+  }
+
+  async function watchCommand(conn: Connection, argv: Buffer[]): Promise<Reply> {
+    if (argv.length < 2) return err(Errors.wrongArity('watch'));
+    const s = conn.session;
+    if (s.multi !== null) return err('ERR WATCH inside MULTI is not allowed');
+    if (s.watches.length + argv.length - 1 > watchedKeysMax) return err(`ERR too many watched keys (at most ${watchedKeysMax})`);
+    const { reply, offset } = await viaCore((req) => ({ type: 'c.req', req, argv: [Buffer.from('WATCH'), ...argv.slice(1)], db: s.db, user: s.user, ack: 'memory' }));
+    if (reply.t === 'error') return reply;
+    for (const key of argv.slice(1)) s.watches.push({ db: s.db, key: Buffer.from(key), offset });
+    return OK;
+  }
+
   function infoInput() {
     const v = core.view();
     const ks = keeper.stats();
@@ -352,6 +429,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       port,
       uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
       connectedClients: connections.size,
+      blockedClients: v.blocked,
       usedMemory: v.store.usedMemoryBytes(),
       maxmemory: opts.maxmemoryBytes,
       policy: opts.policy,
@@ -405,7 +483,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
   }
 
-  function clientCommand(conn: Connection, args: string[]): Reply {
+  function clientCommand(conn: Connection, args: string[]): Reply | Promise<Reply> {
     const sub = (args[0] ?? '').toLowerCase();
     switch (sub) {
       case 'id':
@@ -436,6 +514,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         if (!target) return args.length === 2 ? err('ERR No such client') : int(0);
         target.destroy();
         return args.length === 2 ? OK : int(1);
+      }
+      case 'unblock': {
+        if (args.length < 2 || args.length > 3) return err(Errors.wrongArity('client|unblock'));
+        if (!/^\d+$/.test(args[1]!)) return err(Errors.notInteger);
+        const how = (args[2] ?? 'timeout').toLowerCase();
+        if (how !== 'timeout' && how !== 'error') return err('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+        return viaCore((req) => ({ type: 'c.unblock', req, target: `conn:${args[1]}`, error: how === 'error' })).then((r) => r.reply);
       }
       case 'ack': {
         if (args.length === 1) return bulkStr(conn.session.ack);
@@ -584,7 +669,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return { port, metricsPort: metricsServer?.port ?? null, caCertPath, generatedAdminPassword, metrics, close };
 }
 
-const storeCommandNames: ReadonlySet<string> = new Set(commandTable.map((c) => c.name));
+const storeCommandNames: ReadonlySet<string> = new Set([...commandTable.map((c) => c.name), ...blockingKinds]);
+
+/** Commands that are not allowed to be queued after MULTI (they change the connection, not data). */
+const transactionControl = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+const serverOnlyCommands = new Set(['ping', 'echo', 'auth', 'hello', 'select', 'client', 'config', 'command', 'info', 'wait', 'acl', 'save', 'bgsave', 'lastsave', 'unwatch', 'slowlog', 'monitor']);
 
 function aclLine(u: UserRecord): string {
   return `user ${u.name} on role:${u.role} db:${u.dbs === null ? '*' : u.dbs.join(',')} #${u.algo}`;
