@@ -47,8 +47,8 @@ export class Store implements StoreOps {
   readonly databases: number;
   private readonly dbs: Db[];
   private readonly userTable = new Map<string, UserRecord>();
-  private readonly maxmemoryBytes: number;
-  readonly policy: EvictionPolicy;
+  private maxmemoryBytes: number;
+  policy: EvictionPolicy;
   private readonly rng: Rng;
   private usedBytes = 0;
   /** Node-local counters (INFO's expired_keys / evicted_keys); not part of the replicated state. */
@@ -147,6 +147,17 @@ export class Store implements StoreOps {
 
   dbSize(db: number): number {
     return this.dbs[db]!.map.size;
+  }
+
+  /** CONFIG SET maxmemory / maxmemory-policy: node-local limits (eviction decisions are logged as DELs). */
+  setMemoryLimit(maxmemoryBytes: number, policy: EvictionPolicy): void {
+    assert(maxmemoryBytes >= 0, 'maxmemoryBytes must be >= 0');
+    this.maxmemoryBytes = maxmemoryBytes;
+    this.policy = policy;
+  }
+
+  get maxmemory(): number {
+    return this.maxmemoryBytes;
   }
 
   /** A user record for the connection layer's AUTH (password check lives in net/password.ts). */

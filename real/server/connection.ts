@@ -45,6 +45,8 @@ export interface Session {
   multiError: boolean;
   /** WATCHed keys with the log offset each was watched at. */
   watches: WatchToken[];
+  /** MONITOR: this connection receives every command the server executes. */
+  monitor: boolean;
 }
 
 type Slot = { reply: Reply | null; closeAfter: boolean };
@@ -84,7 +86,7 @@ export class Connection {
   ) {
     this.id = ++connSeq;
     this.nodeId = `conn:${this.id}` as NodeId;
-    this.session = { db: 0, user: null, authenticated: !opts.authRequired, proto: 2, name: '', ack: opts.defaultAck, lastOffset: 0, multi: null, multiError: false, watches: [] };
+    this.session = { db: 0, user: null, authenticated: !opts.authRequired, proto: 2, name: '', ack: opts.defaultAck, lastOffset: 0, multi: null, multiError: false, watches: [], monitor: false };
     this.parser = new RespRequestParser();
     this.parser.authenticated = this.session.authenticated;
     socket.setNoDelay(true);
@@ -239,6 +241,11 @@ export class Connection {
     const req = ++this.reqSeq;
     this.slots.push({ reply: null, closeAfter: false });
     return req;
+  }
+
+  /** Out-of-band output (MONITOR lines): queued after every reply already owed, in order. */
+  pushOutOfBand(reply: Reply): void {
+    if (!this.closing) this.pushReady(reply);
   }
 
   private pushReady(reply: Reply, closeAfter = false): void {

@@ -22,9 +22,14 @@ export interface InfoInput {
   readonly expiredKeys: number;
   readonly evictedKeys: number;
   readonly keyspace: readonly { readonly db: number; readonly keys: number }[];
+  readonly commandStats: readonly { readonly name: string; readonly calls: number; readonly usec: number; readonly failed: number }[];
+  readonly errorStats: readonly { readonly word: string; readonly count: number }[];
+  readonly totalErrorReplies: number;
 }
 
-const sections = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'keyspace'] as const;
+/** INFO's default sections; `all`/`everything` add commandstats and errorstats (as Redis). */
+const defaultSections = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'keyspace'] as const;
+const sections = [...defaultSections, 'commandstats', 'errorstats'] as const;
 type Section = (typeof sections)[number];
 
 function section(name: Section, i: InfoInput): string[] {
@@ -71,7 +76,12 @@ function section(name: Section, i: InfoInput): string[] {
         `total_commands_processed:${i.commands}`,
         `expired_keys:${i.expiredKeys}`,
         `evicted_keys:${i.evictedKeys}`,
+        `total_error_replies:${i.totalErrorReplies}`,
       ];
+    case 'commandstats':
+      return i.commandStats.map((c) => `cmdstat_${c.name}:calls=${c.calls},usec=${c.usec},usec_per_call=${(c.usec / Math.max(1, c.calls)).toFixed(2)},rejected_calls=0,failed_calls=${c.failed}`);
+    case 'errorstats':
+      return i.errorStats.map((e) => `errorstat_${e.word}:count=${e.count}`);
     case 'replication':
       return ['role:master', 'connected_slaves:0'];
     case 'keyspace':
@@ -79,9 +89,21 @@ function section(name: Section, i: InfoInput): string[] {
   }
 }
 
-export function infoText(which: string, i: InfoInput): string {
-  const chosen: readonly Section[] = which === 'default' || which === 'all' || which === 'everything' ? sections : sections.filter((s) => s === which);
-  return chosen.map((s) => [`# ${s[0]!.toUpperCase()}${s.slice(1)}`, ...section(s, i)].join('\r\n') + '\r\n').join('\r\n');
+export function infoText(which: readonly string[], i: InfoInput): string {
+  const chosen = new Set<Section>();
+  for (const w of which) {
+    if (w === 'all' || w === 'everything') sections.forEach((x) => chosen.add(x));
+    else if (w === 'default') defaultSections.forEach((x) => chosen.add(x));
+    else if ((sections as readonly string[]).includes(w)) chosen.add(w as Section);
+  }
+  return sections
+    .filter((s) => chosen.has(s))
+    .map((s) => [`# ${title(s)}`, ...section(s, i)].join('\r\n') + '\r\n')
+    .join('\r\n');
+}
+
+function title(s: Section): string {
+  return s === 'commandstats' ? 'Commandstats' : s === 'errorstats' ? 'Errorstats' : `${s[0]!.toUpperCase()}${s.slice(1)}`;
 }
 
 function human(bytes: number): string {

@@ -26,6 +26,7 @@ import { ensurePki } from '../pki/index';
 import { serverTlsOptions, onRefusedHandshake } from '../tls';
 import { Connection, parseAck, type ConnectionHost } from './connection';
 import { infoText } from './info';
+import { Introspection } from './introspection';
 import { NodeMetrics } from './metrics';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -183,11 +184,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   // ---- Connections ------------------------------------------------------------------
+  const introspection = new Introspection();
+  /** CONFIG SET keepsake-ack changes the level new connections start with. */
+  const defaultAck = { level: opts.defaultAck };
   /** Start times of the Core commands each connection awaits (dropped with the connection). */
-  const pendingTimings = new Map<number, Map<number, { started: bigint; cmd: string }>>();
-  const recordCommand = (cmd: string, started: bigint, reply: Reply) => {
-    metrics.commandSeconds.observe({ cmd }, Number(process.hrtime.bigint() - started) / 1e9);
+  const pendingTimings = new Map<number, Map<number, { started: bigint; cmd: string; argv: Buffer[]; conn: Connection }>>();
+  const recordCommand = (cmd: string, started: bigint, reply: Reply, argv: Buffer[], conn: Connection) => {
+    const ns = process.hrtime.bigint() - started;
+    metrics.commandSeconds.observe({ cmd }, Number(ns) / 1e9);
     metrics.commands.inc({ cmd, status: reply.t === 'error' ? 'error' : 'ok' });
+    introspection.record(cmd, Number(ns / 1000n), reply, argv, conn);
   };
   const host: ConnectionHost = {
     submit(conn, req, argv) {
@@ -195,18 +201,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const name = argv[0]!.toString('latin1').toLowerCase();
       // Label values come from a fixed set: a client inventing names must not grow the registry.
       const cmd = storeCommandNames.has(name) ? name : 'unknown';
-      pendingTimings.get(conn.id)?.set(req, { started, cmd });
+      pendingTimings.get(conn.id)?.set(req, { started, cmd, argv, conn });
+      introspection.monitorFeed(conn, argv);
       driver.deliver(conn.nodeId, { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack });
     },
     serverCommand(conn, name, argv) {
       const started = process.hrtime.bigint();
       if (conn.session.multi !== null && !transactionControl.has(name)) return queueInMulti(conn, name, argv);
+      if (conn.session.monitor && name !== 'quit' && name !== 'reset') return err('ERR Replica can\'t interact with the keyspace'.replace('Replica', 'MONITOR client'));
       const r = serverCommand(conn, name, argv);
-      if (r instanceof Promise) return r.then((reply) => (recordCommand(name, started, reply), reply));
-      if (r !== null) recordCommand(name, started, r);
+      if (r !== null) introspection.monitorFeed(conn, argv);
+      const label = serverCommandNames.has(name) ? name : 'unknown';
+      if (r instanceof Promise) return r.then((reply) => (recordCommand(label, started, reply, argv, conn), reply));
+      if (r !== null) recordCommand(label, started, r, argv, conn);
       return r;
     },
     closed(conn) {
+      introspection.monitors.delete(conn);
       driver.deliver(conn.nodeId, { type: 'c.gone' }); // its blocked requests end with it
       connections.delete(conn.nodeId);
       pendingTimings.delete(conn.id);
@@ -227,14 +238,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const t = mine?.get(req);
       if (t) {
         mine!.delete(req);
-        recordCommand(t.cmd, t.started, reply);
+        recordCommand(t.cmd, t.started, reply, t.argv, t.conn);
       }
       fill(req, reply, offset);
     };
   };
 
   const onSocket = (socket: net.Socket) => {
-    const conn = new Connection(socket, host, { authRequired: true, defaultAck: opts.defaultAck });
+    const conn = new Connection(socket, host, { authRequired: true, defaultAck: defaultAck.level });
     recordFill(conn);
     connections.set(conn.nodeId, conn);
     metrics.connectionsTotal.inc();
@@ -342,7 +353,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       case 'command':
         return commandCommand(args);
       case 'info':
-        return { t: 'verbatim', format: 'txt', s: infoText(args[0]?.toLowerCase() ?? 'default', infoInput()) };
+        return { t: 'verbatim', format: 'txt', s: infoText(args.length === 0 ? ['default'] : args.map((a) => a.toLowerCase()), infoInput()) };
+      case 'slowlog':
+        return introspection.slowlogCommand(args);
+      case 'monitor':
+        if (!arity(1)) return err(Errors.wrongArity(name));
+        if (!isAdmin(conn)) return err(Errors.noPerm(name));
+        conn.session.monitor = true;
+        introspection.monitors.add(conn);
+        return OK;
       case 'wait':
         return waitCommand(conn, args);
       case 'acl':
@@ -430,9 +449,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
       connectedClients: connections.size,
       blockedClients: v.blocked,
+      commandStats: introspection.commandStats(),
+      errorStats: introspection.errorStats(),
+      totalErrorReplies: introspection.totalErrors,
       usedMemory: v.store.usedMemoryBytes(),
-      maxmemory: opts.maxmemoryBytes,
-      policy: opts.policy,
+      maxmemory: v.store.maxmemory,
+      policy: v.store.policy,
       logTail: v.tail,
       durableOffset: keeper.durableOffset,
       snapshots: ks.snapshotsWritten,
@@ -539,32 +561,74 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return `id=${c.id} addr=${c.addr} laddr=${c.socket.localAddress}:${c.socket.localPort} name=${c.session.name} age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor((now - c.lastCommandAtMs) / 1000)} db=${c.session.db} user=${c.session.user ?? 'default'} resp=${c.session.proto} ack=${c.session.ack} cmd=${c.lastCommand}`;
   }
 
+  /** Every tunable the server really has: readable with CONFIG GET, the live ones settable with CONFIG SET. */
+  function configParams(): Record<string, { get: () => string; set?: (v: string) => string | null }> {
+    const store = () => core.view().store;
+    return {
+      maxmemory: {
+        get: () => String(store().maxmemory),
+        set: (v) => {
+          if (!/^\d+([kmg]b?)?$/i.test(v)) return "argument must be a memory value";
+          store().setMemoryLimit(parseMemory(v), store().policy);
+          return null;
+        },
+      },
+      'maxmemory-policy': {
+        get: () => store().policy,
+        set: (v) => {
+          if (!evictionPolicyNames.includes(v.toLowerCase())) return 'argument(s) must be one of the following: ' + evictionPolicyNames.join(', ');
+          store().setMemoryLimit(store().maxmemory, v.toLowerCase() as EvictionPolicy);
+          return null;
+        },
+      },
+      'slowlog-log-slower-than': { get: () => String(introspection.slowerThanUs), set: (v) => (/^-?\d+$/.test(v) ? ((introspection.slowerThanUs = Number(v)), null) : 'argument couldn\'t be parsed into an integer') },
+      'slowlog-max-len': { get: () => String(introspection.slowlogMax), set: (v) => (/^\d+$/.test(v) ? ((introspection.slowlogMax = Number(v)), introspection.trimSlowlog(), null) : 'argument couldn\'t be parsed into an integer') },
+      'keepsake-ack': { get: () => defaultAck.level, set: (v) => (parseAck(v) ? ((defaultAck.level = parseAck(v)!), null) : 'argument must be one of memory, one, quorum, all') },
+      save: { get: () => '' },
+      appendonly: { get: () => 'yes' },
+      appendfsync: { get: () => 'always' },
+      databases: { get: () => '16' },
+      port: { get: () => String(port) },
+      bind: { get: () => opts.host },
+      dir: { get: () => path.resolve(opts.dir) },
+      timeout: { get: () => '0' },
+      maxclients: { get: () => String(opts.connectionsMax ?? connectionsMaxDefault) },
+      'proto-max-bulk-len': { get: () => String(512 * 1024 * 1024) },
+      'keepsake-snapshot-every': { get: () => String(opts.snapshotEveryRecords) },
+      'keepsake-tls': { get: () => (opts.insecure ? 'no' : 'yes') },
+      'keepsake-mtls': { get: () => (opts.requireClientCert ? 'yes' : 'no') },
+    };
+  }
+
   function configCommand(conn: Connection, args: string[]): Reply {
     const sub = (args[0] ?? '').toLowerCase();
-    const params: Record<string, string> = {
-      maxmemory: String(opts.maxmemoryBytes),
-      'maxmemory-policy': opts.policy,
-      save: '',
-      appendonly: 'yes',
-      appendfsync: 'always',
-      databases: '16',
-      port: String(port),
-      bind: opts.host,
-      timeout: '0',
-      'keepsake-ack': opts.defaultAck,
-      'proto-max-bulk-len': String(512 * 1024 * 1024),
-    };
+    const params = configParams();
     if (sub === 'get') {
       if (args.length < 2) return err(Errors.wrongArity('config|get'));
       const out: Reply[] = [];
       for (const pattern of args.slice(1)) {
         const re = globToRegExp(pattern.toLowerCase());
-        for (const [k, v] of Object.entries(params)) if (re.test(k)) out.push(bulkStr(k), bulkStr(v));
+        for (const [k, p] of Object.entries(params)) if (re.test(k)) out.push(bulkStr(k), bulkStr(p.get()));
       }
       return conn.session.proto === 3 ? { t: 'map', entries: pairs(out) } : array(out);
     }
-    if (sub === 'set') return err('ERR CONFIG SET is not supported for this parameter (restart with the flag instead)');
-    if (sub === 'resetstat') return OK;
+    if (sub === 'set') {
+      if (args.length < 3 || args.length % 2 === 0) return err(Errors.wrongArity('config|set'));
+      if (!isAdmin(conn)) return err(Errors.noPerm('config|set'));
+      for (let i = 1; i < args.length; i += 2) {
+        const name = args[i]!.toLowerCase();
+        const p = params[name];
+        if (!p) return err(`ERR Unknown option or number of arguments for CONFIG SET - '${args[i]}'`);
+        if (!p.set) return err(`ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set immutable config`);
+        const why = p.set(args[i + 1]!);
+        if (why !== null) return err(`ERR CONFIG SET failed (possibly related to argument '${args[i]}') - ${why}`);
+      }
+      return OK;
+    }
+    if (sub === 'resetstat') {
+      introspection.resetStats();
+      return OK;
+    }
     return err(`ERR unknown subcommand '${args[0] ?? ''}'. Try CONFIG HELP.`);
   }
 
@@ -669,11 +733,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return { port, metricsPort: metricsServer?.port ?? null, caCertPath, generatedAdminPassword, metrics, close };
 }
 
-const storeCommandNames: ReadonlySet<string> = new Set([...commandTable.map((c) => c.name), ...blockingKinds]);
-
 /** Commands that are not allowed to be queued after MULTI (they change the connection, not data). */
 const transactionControl = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 const serverOnlyCommands = new Set(['ping', 'echo', 'auth', 'hello', 'select', 'client', 'config', 'command', 'info', 'wait', 'acl', 'save', 'bgsave', 'lastsave', 'unwatch', 'slowlog', 'monitor']);
+
+const evictionPolicyNames = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-ttl', 'allkeys-random'];
+
+function parseMemory(v: string): number {
+  const m = /^(\d+)([kmg]?)b?$/i.exec(v)!;
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * mult;
+}
+
+/** Server-level command names, for metric labels and command statistics (a fixed set). */
+const serverCommandNames: ReadonlySet<string> = new Set([...serverOnlyCommands, ...transactionControl, 'unwatch', 'lastsave']);
+
+const storeCommandNames: ReadonlySet<string> = new Set([...commandTable.map((c) => c.name), ...blockingKinds]);
 
 function aclLine(u: UserRecord): string {
   return `user ${u.name} on role:${u.role} db:${u.dbs === null ? '*' : u.dbs.join(',')} #${u.algo}`;
