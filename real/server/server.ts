@@ -9,6 +9,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import type client from 'prom-client';
 import { Colocated } from '../../core/node/colocated';
 import { Core, coreConfigDefaults, type CoreConfig } from '../../core/node/core';
 import { blockingKinds } from '../../core/node/blocking';
@@ -189,10 +190,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const defaultAck = { level: opts.defaultAck };
   /** Start times of the Core commands each connection awaits (dropped with the connection). */
   const pendingTimings = new Map<number, Map<number, { started: bigint; cmd: string; argv: Buffer[]; conn: Connection }>>();
+  /** prom-client children per command name, looked up once (label lookups per reply were a hot spot). */
+  const children = new Map<string, { seconds: client.Histogram.Internal<'cmd'>; ok: client.Counter.Internal; error: client.Counter.Internal }>();
+  const childrenOf = (cmd: string) => {
+    let c = children.get(cmd);
+    if (!c) {
+      c = { seconds: metrics.commandSeconds.labels({ cmd }), ok: metrics.commands.labels({ cmd, status: 'ok' }), error: metrics.commands.labels({ cmd, status: 'error' }) };
+      children.set(cmd, c);
+    }
+    return c;
+  };
   const recordCommand = (cmd: string, started: bigint, reply: Reply, argv: Buffer[], conn: Connection) => {
     const ns = process.hrtime.bigint() - started;
-    metrics.commandSeconds.observe({ cmd }, Number(ns) / 1e9);
-    metrics.commands.inc({ cmd, status: reply.t === 'error' ? 'error' : 'ok' });
+    const c = childrenOf(cmd);
+    c.seconds.observe(Number(ns) / 1e9);
+    (reply.t === 'error' ? c.error : c.ok).inc();
     introspection.record(cmd, Number(ns / 1000n), reply, argv, conn);
   };
   const host: ConnectionHost = {

@@ -1,0 +1,74 @@
+// The Core state machine driven by hand: recovery, term establishment, and the promise that a
+// transaction is one state-machine command and one log entry (all or nothing after a crash).
+import { describe, expect, it } from 'vitest';
+import { decodeMutationBatch } from '../../core/keeper/store-materializer';
+import { Core, coreConfigDefaults } from '../../core/node/core';
+import type { NodeMsg } from '../../core/node/protocol';
+import { nodeId, type Effect } from '../../net/types';
+import { SeededRng } from '../../sim/rng';
+
+const K = nodeId('k1');
+const C = nodeId('client');
+const b = (s: string) => Buffer.from(s);
+
+function servingCore(): { core: Core; now: number } {
+  const core = new Core({ id: nodeId('core'), rng: new SeededRng('t'), incarnation: 0 }, { ...coreConfigDefaults, keepers: [K] });
+  let out = core.step({ type: 'start' }, 0);
+  expect(out.some((e) => e.type === 'send' && e.msg.type === 'k.query')).toBe(true);
+  out = core.step({ type: 'message', from: K, msg: { type: 'k.state', term: 3, durableOffset: 0, durableTerm: 0, snapshotOffset: 0, corruptRanges: [] } }, 1);
+  const establish = out.find((e) => e.type === 'send' && e.msg.type === 'k.append');
+  expect(establish && establish.type === 'send' && establish.msg.type === 'k.append' && establish.msg.term).toBe(4); // above every term seen
+  core.step({ type: 'message', from: K, msg: { type: 'k.appendOk', term: 4, durableOffset: 0 } }, 2);
+  expect(core.view().phase).toBe('serving');
+  return { core, now: 3 };
+}
+
+const appends = (effects: Effect<NodeMsg>[]) => effects.flatMap((e) => (e.type === 'send' && e.msg.type === 'k.append' ? [e.msg] : []));
+const replies = (effects: Effect<NodeMsg>[]) => effects.flatMap((e) => (e.type === 'send' && e.msg.type === 'c.reply' ? [e.msg] : []));
+
+describe('Core', () => {
+  it('answers LOADING until it has recovered and established its term', () => {
+    const core = new Core({ id: nodeId('core'), rng: new SeededRng('t'), incarnation: 0 }, { ...coreConfigDefaults, keepers: [K] });
+    core.step({ type: 'start' }, 0);
+    const out = core.step({ type: 'message', from: C, msg: { type: 'c.req', req: 1, argv: [b('GET'), b('x')], db: 0, user: null, ack: 'quorum' } }, 1);
+    const r = replies(out)[0]!;
+    expect(r.reply.t === 'error' && r.reply.s).toMatch(/^LOADING/);
+  });
+
+  it('a MULTI block of three writes becomes exactly one log entry, acknowledged only once durable', () => {
+    const { core, now } = servingCore();
+    const out = core.step(
+      { type: 'message', from: C, msg: { type: 'c.exec', req: 1, db: 0, user: null, ack: 'quorum', watches: [], commands: [[b('SET'), b('a'), b('1')], [b('INCR'), b('n')], [b('RPUSH'), b('l'), b('x'), b('y')]] } },
+      now,
+    );
+    const sent = appends(out);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.entries).toHaveLength(1);
+    const batch = decodeMutationBatch(sent[0]!.entries[0]!.payload);
+    expect(batch.ok && batch.mutations.map((m) => m.argv[0]!.toString())).toEqual(['SET', 'INCR', 'RPUSH']);
+    expect(replies(out)).toEqual([]); // not durable yet: no reply
+    const acked = core.step({ type: 'message', from: K, msg: { type: 'k.appendOk', term: 4, durableOffset: 1 } }, now + 1);
+    const r = replies(acked)[0]!;
+    expect(r.reply.t).toBe('array');
+    expect(r.reply.t === 'array' && r.reply.items.map((x) => x.t)).toEqual(['simple', 'int', 'int']);
+  });
+
+  it('a duplicated request is executed once', () => {
+    const { core, now } = servingCore();
+    const msg: NodeMsg = { type: 'c.req', req: 7, argv: [b('INCR'), b('n')], db: 0, user: null, ack: 'memory' };
+    const first = core.step({ type: 'message', from: C, msg }, now);
+    const second = core.step({ type: 'message', from: C, msg }, now + 1);
+    expect(appends(first)).toHaveLength(1);
+    expect(appends(second)).toHaveLength(0);
+    expect(replies(second)).toEqual([]);
+  });
+
+  it('a Keeper acknowledging a higher term fences the Core and sends it back to recovery', () => {
+    const { core, now } = servingCore();
+    core.step({ type: 'message', from: C, msg: { type: 'c.req', req: 1, argv: [b('SET'), b('a'), b('1')], db: 0, user: null, ack: 'quorum' } }, now);
+    const out = core.step({ type: 'message', from: K, msg: { type: 'k.appendReject', term: 9, reason: 'staleTerm', durableOffset: 0 } }, now + 1);
+    expect(core.view().phase).toBe('fenced');
+    const r = replies(out)[0]!;
+    expect(r.reply.t === 'error' && r.reply.s).toMatch(/^UNCERTAIN/);
+  });
+});
