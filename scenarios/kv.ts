@@ -25,7 +25,7 @@ import { CheckerRegistry, checkDurability, checkLinearizability, durabilityCheck
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig, type TimedFault } from '../sim/faults';
 import { describeInput, describeOutput, HistoryRecorder, type KvInput, type KvOutput, type KvValue, type Operation, type TxnSubOp } from '../sim/history';
 import { SeededRng } from '../sim/rng';
-import type { OpView, Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
+import { runOutput, type OpView, type Plan, type PlannedOp, type Scenario, type Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
 
 export interface KvScenarioConfig {
@@ -499,29 +499,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
       violations.push(...checkListsExactlyOnce(listOps, remaining));
     }
     if (!progressed) violations.push({ checker: 'liveness.readBack', kind: 'liveness', message: `the read-back of every key did not succeed within ${p.livenessMs}ms after healing` });
-    return {
-      result: {
-        scenario: p.scenario,
-        seed: p.seed,
-        ok: violations.length === 0,
-        traceHash: w.trace.hash(),
-        violations,
-        stats: {
-          events: w.stats.events,
-          simulatedMs: w.now,
-          ops: history.length,
-          opsOk: history.filter((o) => o.output.type !== 'unknown' && o.output.type !== 'fail').length,
-          opsUnknown: history.filter((o) => o.output.type === 'unknown').length,
-          faults: p.faults.length,
-          messages: w.stats.messagesSent,
-        },
-      },
-      traceLines: w.trace.lines,
-      ops: history.map(opView),
-      nodes: top.serverNodes.map(String),
-      clients,
-      plan: p,
-    };
+    return runOutput(p, w, history.map(opView), violations, { nodes: top.serverNodes.map(String), clients });
   }
 
   return { name: cfg.name, description: cfg.description, expectFailure: cfg.coreBugs !== undefined, plan, execute };

@@ -8,7 +8,7 @@ import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig }
 import { checkLinearizability, linearizabilityCheckResult } from '../sim/checkers/index';
 import type { KvInput, KvOutput, Operation } from '../sim/history';
 import { SeededRng } from '../sim/rng';
-import type { OpView, Plan, PlannedOp, Scenario, Violation } from '../sim/scenario';
+import { runOutput, type OpView, type Plan, type PlannedOp, type Scenario, type Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
 import { FrameCodec } from '../net/frame';
 import { RegisterServer, regFrameTags, type RegisterBugs, type RegMsg } from './toys/register';
@@ -184,29 +184,7 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
     const violations: Violation[] = [...checkNoPhantomReads(history), ...checkDurability(history, probe)];
     if (lin.ok === false) violations.push({ checker: lin.checker, kind: lin.kind, message: lin.explanation, opIds: lin.opIds });
     if (!progressed) violations.push({ checker: 'liveness.probeRead', kind: 'liveness', message: `no probe read succeeded within ${p.livenessMs}ms after healing` });
-    return {
-      result: {
-        scenario: p.scenario,
-        seed: p.seed,
-        ok: violations.length === 0,
-        traceHash: w.trace.hash(),
-        violations,
-        stats: {
-          events: w.stats.events,
-          simulatedMs: w.now,
-          ops: history.length,
-          opsOk: history.filter((h) => h.outcome === 'ok').length,
-          opsUnknown: history.filter((h) => h.outcome === 'unknown').length,
-          faults: p.faults.length,
-          messages: w.stats.messagesSent,
-        },
-      },
-      traceLines: w.trace.lines,
-      ops: history.map(opView),
-      nodes: [server as string],
-      clients,
-      plan: p,
-    };
+    return runOutput(p, w, history.map(opView), violations, { nodes: [server as string], clients });
   }
 
   return { name: cfg.name, description: cfg.description, expectFailure: cfg.bugs !== undefined, plan, execute };

@@ -98,3 +98,42 @@ export interface Scenario<Op = unknown> {
   /** Execute a plan (possibly a shrunk one). Must be deterministic in the plan. */
   execute(plan: Plan<Op>, opts: RunOptions): Omit<RunArtifacts, 'result'> & { result: Omit<RunResult, 'stats'> & { stats: Omit<RunStats, 'wallMs'> } };
 }
+
+/** What `Scenario.execute` returns (wall time is added by the runner). */
+export type ExecuteOutput = ReturnType<Scenario['execute']>;
+
+/**
+ * The common tail of every scenario's `execute`: the run's result from its world, its checked
+ * operations and its violations.
+ */
+export function runOutput(
+  p: Plan,
+  world: { readonly now: number; readonly trace: { hash(): string; readonly lines: readonly TraceLine[] | null }; readonly stats: { readonly events: number; readonly messagesSent: number } },
+  ops: readonly OpView[],
+  violations: readonly Violation[],
+  lanes: { readonly nodes: readonly string[]; readonly clients: readonly string[] },
+): ExecuteOutput {
+  return {
+    result: {
+      scenario: p.scenario,
+      seed: p.seed,
+      ok: violations.length === 0,
+      traceHash: world.trace.hash(),
+      violations,
+      stats: {
+        events: world.stats.events,
+        simulatedMs: world.now,
+        ops: ops.length,
+        opsOk: ops.filter((o) => o.outcome === 'ok').length,
+        opsUnknown: ops.filter((o) => o.outcome === 'unknown').length,
+        faults: p.faults.length,
+        messages: world.stats.messagesSent,
+      },
+    },
+    traceLines: world.trace.lines,
+    ops,
+    nodes: lanes.nodes,
+    clients: lanes.clients,
+    plan: p,
+  };
+}

@@ -126,7 +126,6 @@ export class World<M> {
   private readonly codec: FrameCodec<M & { readonly type: string }> | null;
   private msgSeq = 0;
   private timerSeq = 0;
-  private diskReqSeq = 0;
   private started = false;
 
   constructor(opts: WorldOptions<M>) {
@@ -544,10 +543,6 @@ export class World<M> {
     this.trace.add(this.now, 'note', node, text);
   }
 
-  /** Allocate a disk request id unique in this world (helpers for machines that need one). */
-  nextDiskReq(): number {
-    return ++this.diskReqSeq;
-  }
 }
 
 export function describeDiskOp(op: DiskOp): string {

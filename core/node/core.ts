@@ -477,7 +477,7 @@ export class Core implements Machine<NodeMsg> {
     for (const w of msg.watches) touched.push(...this.store.execute([EXISTS, toBuffer(w.key)], nowMs, { db: w.db, user: null }).mutations);
     if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
     let result: Reply;
-    if (msg.watches.some((w) => this.modifiedSince(w, nowMs))) {
+    if (msg.watches.some((w) => this.modifiedSince(w))) {
       result = NULL_ARRAY;
     } else {
       const replies: Reply[] = [];
@@ -504,7 +504,7 @@ export class Core implements Machine<NodeMsg> {
     return effects;
   }
 
-  private modifiedSince(w: WatchToken, _nowMs: number): boolean {
+  private modifiedSince(w: WatchToken): boolean {
     if (w.offset < this.modifiedHorizon) return true;
     if ((this.dbResetAt.get(w.db) ?? 0) > w.offset) return true;
     return (this.modifiedAt.get(trackKey(w.db, toBuffer(w.key))) ?? 0) > w.offset;

@@ -220,7 +220,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     serverCommand(conn, name, argv) {
       const started = process.hrtime.bigint();
       if (conn.session.multi !== null && !transactionControl.has(name)) return queueInMulti(conn, name, argv);
-      if (conn.session.monitor && name !== 'quit' && name !== 'reset') return err('ERR Replica can\'t interact with the keyspace'.replace('Replica', 'MONITOR client'));
+      if (conn.session.monitor && name !== 'quit') return err('ERR a MONITOR connection can only QUIT');
       const r = serverCommand(conn, name, argv);
       if (r !== null) introspection.monitorFeed(conn, argv);
       const label = serverCommandNames.has(name) ? name : 'unknown';
