@@ -19,6 +19,8 @@ export interface MetricsSource {
   snapshots(): number;
   snapshotAgeSeconds(): number;
   logTail(): number;
+  /** What the Keeper detected on its disk since start: torn tails truncated, corrupt records and snapshots never applied. */
+  keeperCorruption(): { readonly tornTails: number; readonly corruptRecords: number; readonly corruptSnapshots: number };
 }
 
 export class NodeMetrics {
@@ -67,6 +69,18 @@ export class NodeMetrics {
     gauge('keepsake_log_tail_offset', 'Highest log offset the Core has applied', () => source.logTail());
     gauge('keepsake_wal_bytes', 'Bytes of WAL records written by the Keeper since start', () => source.walBytes());
     gauge('keepsake_snapshots', 'Snapshots the Keeper has written since start', () => source.snapshots());
+    new client.Gauge({
+      name: 'keepsake_keeper_corruption_detected',
+      help: 'Damage the Keeper found on its disk since start, by kind (torn_tail: truncated; corrupt_record, corrupt_snapshot: never applied)',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        const c = source.keeperCorruption();
+        this.set({ kind: 'torn_tail' }, c.tornTails);
+        this.set({ kind: 'corrupt_record' }, c.corruptRecords);
+        this.set({ kind: 'corrupt_snapshot' }, c.corruptSnapshots);
+      },
+    });
     gauge('keepsake_snapshot_age_seconds', 'Seconds since the Keeper last wrote a snapshot (-1: none yet)', () => source.snapshotAgeSeconds());
   }
 

@@ -131,7 +131,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       connections.get(to)?.fill(msg.req, msg.reply, msg.offset);
     },
-    note: (text) => log.debug({ note: text }, 'machine'),
+    // Damage found on disk is an operator's business: warn (the metric counts it too).
+    note: (text) => (/corrupt|torn/i.test(text) ? log.warn({ note: text }, 'keeper found damage on disk') : log.debug({ note: text }, 'machine')),
     afterStep: () => {
       if (core.view().phase === 'serving') recovered();
       const written = keeper.stats().snapshotsWritten;
@@ -152,6 +153,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     snapshots: () => keeper.stats().snapshotsWritten,
     snapshotAgeSeconds: () => (snapshotState.lastAtMs === null ? -1 : (Date.now() - snapshotState.lastAtMs) / 1000),
     logTail: () => core.view().tail,
+    keeperCorruption: () => {
+      const k = keeper.stats();
+      return { tornTails: k.tornTails, corruptRecords: k.corruptRecords, corruptSnapshots: k.corruptSnapshots };
+    },
   });
   driver.onDiskOp = (op, ms) => {
     if (op.op === 'fsync' || op.op === 'fsyncDir') metrics.fsyncSeconds.observe(ms / 1000);

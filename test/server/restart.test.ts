@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeRecord } from '../../core/wal/record';
 import { parseSegmentName } from '../../core/wal/segment';
 import { shutdownDrainMsMax } from '../../real/server/server';
-import { killChild, sleep, tempDir } from './helpers';
+import { killChild, scrape, sleep, tempDir } from './helpers';
 import { checkRecovered, ChildServers, killRound, readBack, Workload } from './workload';
 
 const servers = new ChildServers();
@@ -36,6 +36,10 @@ describe('a torn WAL tail after kill -9', () => {
     try {
       expect(report.details).toEqual([]);
       expect(statSync(segPath).size).toBe(goodBytes); // the torn bytes were cut off
+      // Reported in a metric and a log line.
+      const samples = await scrape(again.metricsPort);
+      expect(samples.get('keepsake_keeper_corruption_detected{kind="torn_tail"}')).toBeGreaterThanOrEqual(1);
+      expect(again.output()).toMatch(/keeper found damage on disk/);
     } finally {
       await killChild(again);
     }
