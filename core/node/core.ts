@@ -149,6 +149,8 @@ export class Core implements Machine<NodeMsg> {
    */
   private readonly modifiedAt = new Map<string, number>();
   private modifiedHorizon = 0;
+  /** Whether modifications are tracked per key (from the first WATCH on). */
+  private watchTracking = false;
   /** Offset of the last FLUSHDB/FLUSHALL/SWAPDB-style change of a whole database. */
   private readonly dbResetAt = new Map<number, number>();
   /** Blocked requests (BLPOP & co.), oldest first; served FIFO per key. */
@@ -422,6 +424,7 @@ export class Core implements Machine<NodeMsg> {
     if (name.length === 5 && lname === 'watch') {
       // The watch offset is the log tail now: EXEC aborts if a watched key changes after it.
       if (argv.length < 2) return reply(err(Errors.wrongArity('watch')));
+      this.watchTracking = true;
       return reply(OK, this.tail);
     }
     const write = isWrite(name);
@@ -512,6 +515,9 @@ export class Core implements Machine<NodeMsg> {
 
   /** Record which keys an entry modified (WATCH). */
   private noteModified(mutations: readonly Mutation[], offset: number): void {
+    // Before the first WATCH nothing is tracked: every offset up to here counts as "maybe modified".
+    if (!this.watchTracking) this.modifiedHorizon = offset;
+    if (!this.watchTracking && this.blocked.length === 0) return;
     for (const m of mutations) {
       const name = m.argv[0]?.toString('latin1').toLowerCase() ?? '';
       if (wholeDbCommands.has(name)) {
@@ -637,9 +643,14 @@ export class Core implements Machine<NodeMsg> {
 
   private touchKey(db: number, key: Buffer, offset: number): void {
     if (!Number.isInteger(db)) return;
+    // Tracking costs a string and two map operations per modified key: only pay for what a
+    // WATCH (since the first one) or a blocked request can ask about.
+    if (!this.watchTracking && this.blocked.length === 0) return;
     const tk = trackKey(db, key);
-    this.modifiedAt.delete(tk);
-    this.modifiedAt.set(tk, offset);
+    if (this.watchTracking) {
+      this.modifiedAt.delete(tk);
+      this.modifiedAt.set(tk, offset);
+    }
     if (this.blocked.length > 0) this.toServe.add(tk);
   }
 
