@@ -25,7 +25,7 @@ import { CheckerRegistry, checkDurability, checkLinearizability, durabilityCheck
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig, type TimedFault } from '../sim/faults';
 import { describeInput, describeOutput, HistoryRecorder, type KvInput, type KvOutput, type KvValue, type Operation, type TxnSubOp } from '../sim/history';
 import { SeededRng } from '../sim/rng';
-import { runOutput, type OpView, type Plan, type PlannedOp, type Scenario, type Violation } from '../sim/scenario';
+import { poissonWorkload, runOutput, type OpView, type Plan, type PlannedOp, type Scenario, type Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
 
 export interface KvScenarioConfig {
@@ -294,16 +294,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
 
   function plan(seed: number): Plan<WorkOp> {
     const workload = new SeededRng(`keepsake:${seed}:workload`);
-    const ops: PlannedOp<WorkOp>[] = [];
-    for (const client of clientIds) {
-      let t = workload.exponential(1000 / cfg.opsPerSecPerClient);
-      let n = 0;
-      while (t < cfg.durationMs) {
-        ops.push({ atMs: Math.round(t), client, op: drawOp(workload, cfg, client, ++n) });
-        t += workload.exponential(1000 / cfg.opsPerSecPerClient);
-      }
-    }
-    ops.sort((a, b) => a.atMs - b.atMs || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
+    const ops = poissonWorkload(workload, clientIds, cfg.opsPerSecPerClient, cfg.durationMs, (client, n) => drawOp(workload, cfg, client, n));
     let faults: TimedFault[] = [...(cfg.fixedFaults ?? [])];
     if (cfg.swarm) {
       const targets = cfg.swarm.targets === 'cores' ? [top.coreHost] : cfg.swarm.targets === 'keepers' ? top.keepers.filter((k) => top.serverNodes.includes(k)) : top.serverNodes;

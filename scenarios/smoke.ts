@@ -8,7 +8,7 @@ import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig }
 import { checkLinearizability, linearizabilityCheckResult } from '../sim/checkers/index';
 import type { KvInput, KvOutput, Operation } from '../sim/history';
 import { SeededRng } from '../sim/rng';
-import { runOutput, type OpView, type Plan, type PlannedOp, type Scenario, type Violation } from '../sim/scenario';
+import { poissonWorkload, runOutput, type OpView, type Plan, type PlannedOp, type Scenario, type Violation } from '../sim/scenario';
 import { World, type DiskLatencyConfig } from '../sim/world';
 import { FrameCodec } from '../net/frame';
 import { RegisterServer, regFrameTags, type RegisterBugs, type RegMsg } from './toys/register';
@@ -121,17 +121,7 @@ export function registerScenario(cfg: RegisterScenarioConfig): Scenario<RegOp> {
 
   function plan(seed: number): Plan<RegOp> {
     const workload = new SeededRng(`keepsake:${seed}:workload`);
-    const ops: PlannedOp<RegOp>[] = [];
-    for (const client of clientIds) {
-      let t = workload.exponential(1000 / cfg.opsPerSecPerClient);
-      let n = 0;
-      while (t < cfg.durationMs) {
-        const op: RegOp = workload.chance(cfg.writeFraction) ? { kind: 'write', value: `${client}-${++n}` } : { kind: 'read' };
-        ops.push({ atMs: Math.round(t), client, op });
-        t += workload.exponential(1000 / cfg.opsPerSecPerClient);
-      }
-    }
-    ops.sort((a, b) => a.atMs - b.atMs || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
+    const ops = poissonWorkload(workload, clientIds, cfg.opsPerSecPerClient, cfg.durationMs, (client, n): RegOp => (workload.chance(cfg.writeFraction) ? { kind: 'write', value: `${client}-${n}` } : { kind: 'read' }));
     const faults = cfg.swarm ? drawSwarmFaults(new SeededRng(`keepsake:${seed}:faults`), { ...cfg.swarm, nodes: [server], netNodes: [server, ...clientIds], diskNodes: [server] }, cfg.durationMs) : [];
     return { scenario: cfg.name, seed, durationMs: cfg.durationMs, livenessMs: cfg.livenessMs, faults, ops };
   }

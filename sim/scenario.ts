@@ -5,6 +5,7 @@
 // saves. The network's and disks' draws stay in their own streams during the run.
 
 import type { TimedFault } from './faults';
+import type { SeededRng } from './rng';
 import type { TraceLine } from './trace';
 
 /** One client operation the workload will issue (system-specific, JSON-serializable). */
@@ -136,4 +137,19 @@ export function runOutput(
     clients: lanes.clients,
     plan: p,
   };
+}
+
+/**
+ * Each client issues operations as a Poisson process at `opsPerSec` over the safety phase;
+ * `draw(client, n)` makes its n-th operation (n from 1). Sorted by time, then client.
+ */
+export function poissonWorkload<Op>(rng: SeededRng, clients: readonly string[], opsPerSec: number, durationMs: number, draw: (client: string, n: number) => Op): PlannedOp<Op>[] {
+  const ops: PlannedOp<Op>[] = [];
+  for (const client of clients) {
+    let n = 0;
+    for (let t = rng.exponential(1000 / opsPerSec); t < durationMs; t += rng.exponential(1000 / opsPerSec)) {
+      ops.push({ atMs: Math.round(t), client, op: draw(client, ++n) });
+    }
+  }
+  return ops.sort((a, b) => a.atMs - b.atMs || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
 }

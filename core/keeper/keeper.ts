@@ -121,6 +121,17 @@ const catchupTimer = 'k.catchup';
 /** How often a keeper asks its peers again while it has not caught up or has corrupt ranges. */
 export const catchupEveryMs: Ms = 1000;
 
+/** A snapshot made durable the only safe way: temporary file, fsync, atomic rename, directory fsync. */
+function durableSnapshotOps(offset: number, term: number, data: Uint8Array): DiskOp[] {
+  const tmp = snapshotTmpName(offset);
+  return [
+    { op: 'write', file: tmp, offset: 0, data: encodeSnapshot({ offset, term, data }) },
+    { op: 'fsync', file: tmp },
+    { op: 'rename', from: tmp, to: snapshotName(offset) },
+    { op: 'fsyncDir' },
+  ];
+}
+
 export class Keeper implements Machine<KeeperMsg> {
   private readonly cfg: KeeperConfig;
   private readonly sm: SnapshotMaterializer;
@@ -652,12 +663,7 @@ export class Keeper implements Machine<KeeperMsg> {
     }
     this.compacting = true;
     const tmp = snapshotTmpName(offset);
-    const ops: DiskOp[] = [
-      { op: 'write', file: tmp, offset: 0, data: encodeSnapshot({ offset, term, data }) },
-      { op: 'fsync', file: tmp },
-      { op: 'rename', from: tmp, to: snapshotName(offset) },
-      { op: 'fsyncDir' },
-    ];
+    const ops = durableSnapshotOps(offset, term, data);
     this.laneSeq(ops, (err) => {
       if (err) {
         this.compacting = false;
@@ -789,10 +795,7 @@ export class Keeper implements Machine<KeeperMsg> {
     this.installing = true;
     const tmp = snapshotTmpName(offset);
     const ops: DiskOp[] = [
-      { op: 'write', file: tmp, offset: 0, data: encodeSnapshot({ offset, term, data }) },
-      { op: 'fsync', file: tmp },
-      { op: 'rename', from: tmp, to: snapshotName(offset) },
-      { op: 'fsyncDir' },
+      ...durableSnapshotOps(offset, term, data),
       ...this.segments.map((s): DiskOp => ({ op: 'delete', file: s.name })),
       { op: 'fsyncDir' },
     ];
