@@ -16,7 +16,7 @@ import { Colocated } from '../core/node/colocated';
 import { Core, coreConfigDefaults, type CoreConfig } from '../core/node/core';
 import { isKeeperMsg, keeperNode } from '../core/node/keeper-node';
 import { StoreMaterializer } from '../core/keeper/store-materializer';
-import { nodeFrameTags, type AckLevel, type NodeMsg } from '../core/node/protocol';
+import { nodeFrameTags, type AckLevel, type NodeMsg, type WatchToken } from '../core/node/protocol';
 import { Keeper } from '../core/keeper/keeper';
 import { FrameCodec } from '../net/frame';
 import type { Reply } from '../net/reply';
@@ -37,7 +37,7 @@ export interface KvScenarioConfig {
   readonly keys: number;
   readonly opsPerSecPerClient: number;
   /** Relative weights of operation kinds. */
-  readonly mix: { readonly get: number; readonly set: number; readonly incr: number; readonly del: number; readonly mget: number; readonly mset: number; readonly txn?: number; readonly push?: number; readonly bpop?: number };
+  readonly mix: { readonly get: number; readonly set: number; readonly incr: number; readonly del: number; readonly mget: number; readonly mset: number; readonly txn?: number; readonly push?: number; readonly bpop?: number; readonly wcas?: number };
   readonly ack: AckLevel;
   /** Levels whose acknowledged writes this scenario's faults must not lose. */
   readonly survivingLevels: readonly AckLevel[];
@@ -61,7 +61,13 @@ export interface KvScenarioConfig {
 
 /** List operations on the queue key `q` (blocking pops): checked for exactly-once delivery, not linearizability. */
 export type ListOp = { readonly type: 'push'; readonly value: string } | { readonly type: 'bpop'; readonly timeoutMs: number };
-export type WorkOp = KvInput | ListOp;
+/**
+ * Optimistic check-and-set the way Redis clients do it: WATCH key, GET key, then
+ * MULTI SET key value EXEC. Recorded as the GET, then a cas(key, <value read>, value) spanning the
+ * EXEC (an aborted EXEC applied nothing: `fail`).
+ */
+export type WatchCasOp = { readonly type: 'wcas'; readonly key: string; readonly value: string };
+export type WorkOp = KvInput | ListOp | WatchCasOp;
 const isListOp = (op: WorkOp): op is ListOp => op.type === 'push' || op.type === 'bpop';
 export const queueKey = 'q';
 
@@ -74,6 +80,9 @@ export interface ListRecord {
   outcome: 'pending' | 'ok' | 'empty' | 'fail' | 'unknown';
   popped?: string;
 }
+
+/** An in-flight request whose outcome is not part of the history (the WATCH of a check-and-set). */
+const unrecorded = -1_000_000_000;
 
 const codec = new FrameCodec<NodeMsg>({ tags: nodeFrameTags, frameBytesMax: 16 * 1024 * 1024 });
 const probeClient = 'probe';
@@ -100,8 +109,10 @@ function topology(cfg: KvScenarioConfig): Topology {
 /** A sequential client speaking c.req/c.reply, recording its operations in the history. */
 class KvClient implements Machine<NodeMsg> {
   private next = 0;
-  private inFlight: { req: number; id: number; input: WorkOp } | null = null;
+  private inFlight: { req: number; id: number; input: KvInput | ListOp } | null = null;
   private reqSeq = 0;
+  /** The steps of a WATCH-based check-and-set in progress. */
+  private cas: { stage: 'watch' | 'get' | 'exec'; key: string; value: string; token: WatchToken | null } | null = null;
 
   constructor(
     private readonly env: MachineEnv,
@@ -111,7 +122,7 @@ class KvClient implements Machine<NodeMsg> {
     private readonly timeoutMs: number,
     /** The workload stops here (the safety phase's end): later operations are not issued. */
     private readonly stopAtMs: number,
-    private readonly record: { invoke(client: string, input: WorkOp): number; complete(id: number, input: WorkOp, reply: Reply | null): void },
+    private readonly record: { invoke(client: string, input: KvInput | ListOp): number; complete(id: number, input: KvInput | ListOp, reply: Reply | null): void },
   ) {}
 
   step(input: Input<NodeMsg>, nowMs: number): Effect<NodeMsg>[] {
@@ -121,16 +132,21 @@ class KvClient implements Machine<NodeMsg> {
       case 'timeout':
         if (input.name === 'issue') return this.issue();
         if (input.name === 'deadline' && this.inFlight) {
-          this.record.complete(this.inFlight.id, this.inFlight.input, null);
+          if (this.inFlight.id !== unrecorded) this.record.complete(this.inFlight.id, this.inFlight.input, null);
           this.inFlight = null;
+          this.cas = null;
           return this.scheduleNext(nowMs);
         }
         return [];
       case 'message': {
         const m = input.msg;
         if (m.type !== 'c.reply' || !this.inFlight || m.req !== this.inFlight.req) return [];
-        this.record.complete(this.inFlight.id, this.inFlight.input, m.reply);
+        if (this.inFlight.id !== unrecorded) this.record.complete(this.inFlight.id, this.inFlight.input, m.reply);
         this.inFlight = null;
+        if (this.cas) {
+          const more = this.casStep(m.reply, m.offset);
+          if (more.length > 0) return [{ type: 'cancelTimer', name: 'deadline' }, ...more];
+        }
         return [{ type: 'cancelTimer', name: 'deadline' }, ...this.scheduleNext(nowMs)];
       }
       case 'disk':
@@ -144,13 +160,60 @@ class KvClient implements Machine<NodeMsg> {
     return [{ type: 'timer', name: 'issue', afterMs: Math.max(0, op.atMs - nowMs) }];
   }
 
+  /** The next request of a check-and-set after `reply` (none: it is over). */
+  private casStep(reply: Reply, offset: number): Effect<NodeMsg>[] {
+    const c = this.cas!;
+    if (c.stage === 'watch') {
+      if (reply.t === 'error') return this.casOver();
+      c.token = { db: 0, key: Buffer.from(c.key), offset };
+      c.stage = 'get';
+      return this.send({ type: 'get', key: c.key }, (req) => ({ type: 'c.req', req, argv: [Buffer.from('GET'), Buffer.from(c.key)], db: 0, user: null, ack: this.ack }));
+    }
+    if (c.stage === 'get') {
+      if (reply.t !== 'bulk' && reply.t !== 'null') return this.casOver();
+      c.stage = 'exec';
+      const expected = reply.t === 'bulk' ? Buffer.from(reply.b).toString() : null;
+      return this.send({ type: 'cas', key: c.key, expected, value: c.value }, (req) => ({
+        type: 'c.exec',
+        req,
+        commands: [[Buffer.from('SET'), Buffer.from(c.key), Buffer.from(c.value)]],
+        db: 0,
+        user: null,
+        ack: this.ack,
+        watches: [c.token!],
+      }));
+    }
+    return this.casOver();
+  }
+
+  private casOver(): Effect<NodeMsg>[] {
+    this.cas = null;
+    return [];
+  }
+
+  /** Send one recorded request (`op` recorded at invoke; null: not recorded). */
+  private send(op: KvInput | null, make: (req: number) => NodeMsg): Effect<NodeMsg>[] {
+    const req = ++this.reqSeq;
+    const id = op === null ? unrecorded : this.record.invoke(this.env.id, op);
+    this.inFlight = { req, id, input: op ?? { type: 'get', key: '' } };
+    return [
+      { type: 'send', to: this.server, msg: make(req) },
+      { type: 'timer', name: 'deadline', afterMs: this.timeoutMs },
+    ];
+  }
+
   private issue(): Effect<NodeMsg>[] {
     const planned = this.ops[this.next++];
     if (!planned || this.inFlight) return [];
+    const op0 = planned.op;
+    if (op0.type === 'wcas') {
+      this.cas = { stage: 'watch', key: op0.key, value: op0.value, token: null };
+      return this.send(null, (req) => ({ type: 'c.req', req, argv: [Buffer.from('WATCH'), Buffer.from(op0.key)], db: 0, user: null, ack: 'memory' }));
+    }
     const req = ++this.reqSeq;
-    const id = this.record.invoke(this.env.id, planned.op);
-    this.inFlight = { req, id, input: planned.op };
-    const op = planned.op;
+    const op = op0;
+    const id = this.record.invoke(this.env.id, op);
+    this.inFlight = { req, id, input: op };
     const msg: NodeMsg = isListOp(op)
       ? { type: 'c.req', req, argv: (op.type === 'push' ? ['RPUSH', queueKey, op.value] : ['BLPOP', queueKey, String(op.timeoutMs / 1000)]).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack }
       : op.type === 'txn'
@@ -236,7 +299,8 @@ export function toOutput(op: KvInput, r: Reply): KvOutput {
     case 'mget':
       return r.t === 'array' ? { type: 'values', values: r.items.map(bulkText) } : { type: 'fail', reason: `unexpected reply ${r.t}` };
     case 'cas':
-      return { type: 'fail', reason: 'cas unsupported' };
+      // Sent as WATCH + MULTI/SET/EXEC: an array is a swap; a null array is an abort (nothing applied).
+      return r.t === 'array' ? { type: 'cas', ok: true } : { type: 'fail', reason: r.t === 'nullArray' ? 'EXEC aborted (WATCH)' : `unexpected reply ${r.t}` };
     case 'txn':
       if (r.t === 'nullArray') return { type: 'fail', reason: 'EXEC aborted (WATCH)' };
       if (r.t !== 'array' || r.items.length !== op.ops.length) return { type: 'fail', reason: `unexpected reply ${r.t}` };
@@ -256,8 +320,9 @@ function drawOp(rng: SeededRng, cfg: KvScenarioConfig, client: string, n: number
     return [`k${2 * p}`, `k${2 * p + 1}`];
   };
   const m = cfg.mix;
-  const total = m.get + m.set + m.incr + m.del + m.mget + m.mset + (m.txn ?? 0) + (m.push ?? 0) + (m.bpop ?? 0);
+  const total = m.get + m.set + m.incr + m.del + m.mget + m.mset + (m.txn ?? 0) + (m.push ?? 0) + (m.bpop ?? 0) + (m.wcas ?? 0);
   let x = rng.next() * total;
+  if ((x -= m.wcas ?? 0) < 0) return { type: 'wcas', key: keyOf(), value: `${client}-${n}.cas` };
   if ((x -= m.push ?? 0) < 0) return { type: 'push', value: `${client}-${n}` };
   if ((x -= m.bpop ?? 0) < 0) return { type: 'bpop', timeoutMs: 50 * (1 + rng.int(6)) };
   if ((x -= m.get) < 0) return { type: 'get', key: keyOf() };
@@ -311,7 +376,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
     const opClients: string[] = [];
     const listOps: ListRecord[] = [];
     const record = {
-      invoke(client: string, input: WorkOp): number {
+      invoke(client: string, input: KvInput | ListOp): number {
         if (isListOp(input)) {
           listOps.push({ client, op: input, invokeMs: world!.now, outcome: 'pending' });
           world!.note(client, `invoke list#${listOps.length - 1} ${input.type === 'push' ? `push ${input.value}` : `bpop ${input.timeoutMs}ms`}`);
@@ -322,7 +387,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
         world!.note(client, `invoke #${id} ${describeInput(input)}`);
         return id;
       },
-      complete(id: number, input: WorkOp, reply: Reply | null): void {
+      complete(id: number, input: KvInput | ListOp, reply: Reply | null): void {
         if (isListOp(input)) {
           const rec = listOps[-id - 1]!;
           rec.outcome = listOutcome(input, reply);

@@ -47,7 +47,7 @@ export interface CoreConfig {
   /** Clients whose last request id is remembered for duplicate suppression (oldest forgotten first). */
   readonly clientsTrackedMax: number;
   /** Planted bugs for checker tests (never set outside scenarios named bug-*). */
-  readonly bugs?: { readonly splitTransactions?: boolean };
+  readonly bugs?: { readonly splitTransactions?: boolean; readonly ignoreWatches?: boolean };
 }
 
 export const coreConfigDefaults: Omit<CoreConfig, 'keepers'> = {
@@ -480,7 +480,7 @@ export class Core implements Machine<NodeMsg> {
     for (const w of msg.watches) touched.push(...this.store.execute([EXISTS, toBuffer(w.key)], nowMs, { db: w.db, user: null }).mutations);
     if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
     let result: Reply;
-    if (msg.watches.some((w) => this.modifiedSince(w))) {
+    if (!this.cfg.bugs?.ignoreWatches && msg.watches.some((w) => this.modifiedSince(w))) {
       result = NULL_ARRAY;
     } else {
       const replies: Reply[] = [];
