@@ -144,7 +144,8 @@ class KvClient implements Machine<NodeMsg> {
         if (this.inFlight.id !== unrecorded) this.record.complete(this.inFlight.id, this.inFlight.input, m.reply);
         this.inFlight = null;
         if (this.cas) {
-          const more = this.casStep(m.reply, m.offset);
+          // The workload stops with the safety phase: a check-and-set not yet at its EXEC is dropped.
+          const more = nowMs < this.stopAtMs ? this.casStep(m.reply, m.offset) : this.casOver();
           if (more.length > 0) return [{ type: 'cancelTimer', name: 'deadline' }, ...more];
         }
         return [{ type: 'cancelTimer', name: 'deadline' }, ...this.scheduleNext(nowMs)];
