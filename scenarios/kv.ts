@@ -78,6 +78,8 @@ export interface ListRecord {
   readonly invokeMs: number;
   /** 'ok' with the popped value (bpop) / 'empty' (bpop timed out) / 'fail' (refused) / 'unknown'. */
   outcome: 'pending' | 'ok' | 'empty' | 'fail' | 'unknown';
+  /** When the reply arrived (null: none). */
+  completeMs: number | null;
   popped?: string;
 }
 
@@ -379,7 +381,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
     const record = {
       invoke(client: string, input: KvInput | ListOp): number {
         if (isListOp(input)) {
-          listOps.push({ client, op: input, invokeMs: world!.now, outcome: 'pending' });
+          listOps.push({ client, op: input, invokeMs: world!.now, outcome: 'pending', completeMs: null });
           world!.note(client, `invoke list#${listOps.length - 1} ${input.type === 'push' ? `push ${input.value}` : `bpop ${input.timeoutMs}ms`}`);
           return -listOps.length; // list records: negative handles
         }
@@ -392,6 +394,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
         if (isListOp(input)) {
           const rec = listOps[-id - 1]!;
           rec.outcome = listOutcome(input, reply);
+          if (reply !== null) rec.completeMs = world!.now;
           if (rec.outcome === 'ok' && input.type === 'bpop' && reply?.t === 'array') rec.popped = Buffer.from((reply.items[1] as { b: Uint8Array }).b).toString();
           world!.note(rec.client, `complete list#${-id - 1} ${rec.outcome}${rec.popped !== undefined ? ` ${rec.popped}` : ''}`);
           return;
@@ -556,7 +559,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
       violations.push(...checkListsExactlyOnce(listOps, remaining));
     }
     if (!progressed) violations.push({ checker: 'liveness.readBack', kind: 'liveness', message: `the read-back of every key did not succeed within ${p.livenessMs}ms after healing` });
-    return runOutput(p, w, history.map(opView), violations, { nodes: top.serverNodes.map(String), clients });
+    return runOutput(p, w, [...history.map(opView), ...listOps.map(listOpView)], violations, { nodes: top.serverNodes.map(String), clients });
   }
 
   return { name: cfg.name, description: cfg.description, expectFailure: cfg.coreBugs !== undefined, plan, execute };
@@ -637,6 +640,14 @@ kvInvariants.register({
     return ok('core.waitersReleased');
   },
 });
+
+/** List operations on the timeline (ids after the history's, which violations refer to). */
+const listOpIdBase = 1_000_000;
+function listOpView(r: ListRecord, i: number): OpView {
+  const label = r.op.type === 'push' ? `RPUSH ${queueKey} ${r.op.value}` : `BLPOP ${queueKey} ${r.op.timeoutMs}ms${r.popped !== undefined ? ` -> ${r.popped}` : r.outcome === 'empty' ? ' -> timeout' : ''}`;
+  const outcome = r.outcome === 'fail' ? 'fail' : r.outcome === 'unknown' || r.outcome === 'pending' ? 'unknown' : 'ok';
+  return { id: listOpIdBase + i, client: r.client, label, invokeMs: r.invokeMs, completeMs: r.completeMs, outcome };
+}
 
 function opView(o: Operation): OpView {
   const out = o.output;
