@@ -41,24 +41,44 @@ export function decodeMutationBatch(bytes: Uint8Array): BatchDecode {
   return { ok: true, mutations: out };
 }
 
+/**
+ * Applies payloads lazily: they queue up and are applied in order when the store is looked at
+ * (a snapshot, an invariant check). A Keeper only needs the materialized store to write
+ * snapshots, so the write path pays for decoding and applying once per snapshot interval instead
+ * of on every append. The queue is bounded by the Keeper's snapshot schedule.
+ */
 export class StoreMaterializer implements SnapshotMaterializer {
-  store: Store;
+  private current: Store;
+  private queued: Uint8Array[] = [];
   constructor(private readonly opts: StoreOptions) {
-    this.store = new Store(opts);
+    this.current = new Store(opts);
+  }
+  /** The store with every applied payload in it. */
+  get store(): Store {
+    this.flush();
+    return this.current;
   }
   reset(): void {
-    this.store = new Store(this.opts);
+    this.current = new Store(this.opts);
+    this.queued = [];
   }
   apply(payload: Uint8Array): void {
-    const d = decodeMutationBatch(payload);
-    // The payload passed its CRC and was written by our own encoder: a bad one is a bug.
-    assert(d.ok, `undecodable WAL payload: ${d.ok ? '' : d.reason}`);
-    for (const m of d.mutations) this.store.applyMutation(m);
+    this.queued.push(payload);
   }
   snapshot(): Uint8Array {
     return this.store.snapshot();
   }
   restore(bytes: Uint8Array): void {
-    this.store = Store.restore(bytes, this.opts);
+    this.current = Store.restore(bytes, this.opts);
+    this.queued = [];
+  }
+  private flush(): void {
+    for (const payload of this.queued) {
+      const d = decodeMutationBatch(payload);
+      // The payload passed its CRC and was written by our own encoder: a bad one is a bug.
+      assert(d.ok, `undecodable WAL payload: ${d.ok ? '' : d.reason}`);
+      for (const m of d.mutations) this.current.applyMutation(m);
+    }
+    this.queued = [];
   }
 }

@@ -414,7 +414,8 @@ export class Core implements Machine<NodeMsg> {
     if (last !== undefined && msg.req <= last) return [{ type: 'note', text: `duplicate request #${msg.req} from ${from} dropped` }];
     this.rememberRequest(from, msg.req);
     this.stats.commands += 1;
-    const argv = msg.argv.map(toBuffer);
+    // From a socket the arguments are Buffers already; from a decoded frame, Uint8Arrays.
+    const argv = msg.argv.every((a) => Buffer.isBuffer(a)) ? (msg.argv as Buffer[]) : msg.argv.map(toBuffer);
     const reply = (r: Reply, offset = 0): Effect<NodeMsg>[] => [{ type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: r, offset } }];
     if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
     const name = argv[0];
@@ -450,7 +451,7 @@ export class Core implements Machine<NodeMsg> {
   }
 
   private rememberRequest(from: NodeId, req: number): void {
-    this.lastReq.delete(from); // re-insert: Map order is recency order
+    // Map order is first-seen order: over the cap, the longest-known client is forgotten first.
     this.lastReq.set(from, req);
     if (this.lastReq.size > this.cfg.clientsTrackedMax) this.lastReq.delete(this.lastReq.keys().next().value!);
   }
