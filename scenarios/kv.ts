@@ -194,38 +194,36 @@ class KvClient implements Machine<NodeMsg> {
     return [];
   }
 
-  /** Send one recorded request (`op` recorded at invoke; null: not recorded). */
-  private send(op: KvInput | null, make: (req: number) => NodeMsg): Effect<NodeMsg>[] {
+  /** Send one request, recorded at invoke (`op` null: not recorded), with its reply deadline. */
+  private send(op: KvInput | ListOp | null, make: (req: number) => NodeMsg, extraWaitMs = 0): Effect<NodeMsg>[] {
     const req = ++this.reqSeq;
     const id = op === null ? unrecorded : this.record.invoke(this.env.id, op);
     this.inFlight = { req, id, input: op ?? { type: 'get', key: '' } };
     return [
       { type: 'send', to: this.server, msg: make(req) },
-      { type: 'timer', name: 'deadline', afterMs: this.timeoutMs },
+      { type: 'timer', name: 'deadline', afterMs: this.timeoutMs + extraWaitMs },
     ];
   }
 
   private issue(): Effect<NodeMsg>[] {
     const planned = this.ops[this.next++];
     if (!planned || this.inFlight) return [];
-    const op0 = planned.op;
-    if (op0.type === 'wcas') {
-      this.cas = { stage: 'watch', key: op0.key, value: op0.value, token: null };
-      return this.send(null, (req) => ({ type: 'c.req', req, argv: [Buffer.from('WATCH'), Buffer.from(op0.key)], db: 0, user: null, ack: 'memory' }));
+    const op = planned.op;
+    if (op.type === 'wcas') {
+      this.cas = { stage: 'watch', key: op.key, value: op.value, token: null };
+      return this.send(null, (req) => ({ type: 'c.req', req, argv: [Buffer.from('WATCH'), Buffer.from(op.key)], db: 0, user: null, ack: 'memory' }));
     }
-    const req = ++this.reqSeq;
-    const op = op0;
-    const id = this.record.invoke(this.env.id, op);
-    this.inFlight = { req, id, input: op };
-    const msg: NodeMsg = isListOp(op)
-      ? { type: 'c.req', req, argv: (op.type === 'push' ? ['RPUSH', queueKey, op.value] : ['BLPOP', queueKey, String(op.timeoutMs / 1000)]).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack }
-      : op.type === 'txn'
-        ? { type: 'c.exec', req, commands: op.ops.map((sub) => toArgv(sub).map((a) => Buffer.from(a))), db: 0, user: null, ack: this.ack, watches: [] }
-        : { type: 'c.req', req, argv: toArgv(op).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack };
-    return [
-      { type: 'send', to: this.server, msg },
-      { type: 'timer', name: 'deadline', afterMs: this.timeoutMs + (op.type === 'bpop' ? op.timeoutMs : 0) },
-    ];
+    // A blocking pop may legitimately wait its own timeout before the reply comes.
+    return this.send(
+      op,
+      (req): NodeMsg =>
+        isListOp(op)
+          ? { type: 'c.req', req, argv: (op.type === 'push' ? ['RPUSH', queueKey, op.value] : ['BLPOP', queueKey, String(op.timeoutMs / 1000)]).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack }
+          : op.type === 'txn'
+            ? { type: 'c.exec', req, commands: op.ops.map((sub) => toArgv(sub).map((a) => Buffer.from(a))), db: 0, user: null, ack: this.ack, watches: [] }
+            : { type: 'c.req', req, argv: toArgv(op).map((a) => Buffer.from(a)), db: 0, user: null, ack: this.ack },
+      op.type === 'bpop' ? op.timeoutMs : 0,
+    );
   }
 }
 

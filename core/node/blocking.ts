@@ -110,9 +110,7 @@ export function blockingReply(kind: BlockingKind, key: Buffer, r: Reply): Reply 
 }
 
 /** What a blocking command answers when it times out (Redis: a null array for every kind). */
-export function timeoutReply(_kind: BlockingKind): Reply {
-  return NULL_ARRAY;
-}
+export const TIMEOUT_REPLY: Reply = NULL_ARRAY;
 
 /** What it answers inside MULTI when there is nothing to pop (Redis runs the non-blocking form). */
 export function emptyInMultiReply(kind: BlockingKind): Reply {

@@ -25,7 +25,7 @@ import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
 import { commandKeys, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
-import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, timeoutReply, type BlockedRequest, type BlockingKind } from './blocking';
+import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, type BlockedRequest, type BlockingKind } from './blocking';
 import { CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
@@ -215,7 +215,7 @@ export class Core implements Machine<NodeMsg> {
         const answer: Effect<NodeMsg> = { type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: int(b ? 1 : 0), offset: 0 } };
         if (!b) return [answer];
         this.blocked = this.blocked.filter((x) => x !== b);
-        const r = msg.error ? err('UNBLOCKED client unblocked via CLIENT UNBLOCK') : timeoutReply(b.kind);
+        const r = msg.error ? err('UNBLOCKED client unblocked via CLIENT UNBLOCK') : TIMEOUT_REPLY;
         return [...this.replyWhenDurable(b.from, b.req, r, b.ack), answer];
       }
       case 'k.state':
@@ -444,10 +444,7 @@ export class Core implements Machine<NodeMsg> {
       this.stats.writes += 1;
       effects.push(...this.appendEntry(res.mutations, nowMs));
     }
-    const waiter: Waiter = { to: from, req: msg.req, reply: res.reply, offset: this.tail, ack: msg.ack };
-    if (this.isDurable(waiter)) effects.push(...reply(res.reply, this.tail));
-    else this.waiters.push(waiter);
-    return effects;
+    return [...effects, ...this.replyWhenDurable(from, msg.req, res.reply, msg.ack)];
   }
 
   private rememberRequest(from: NodeId, req: number): void {
@@ -502,10 +499,7 @@ export class Core implements Machine<NodeMsg> {
       }
       result = array(replies);
     }
-    const waiter: Waiter = { to: from, req: msg.req, reply: result, offset: this.tail, ack: msg.ack };
-    if (this.isDurable(waiter)) effects.push(...reply(result, this.tail));
-    else this.waiters.push(waiter);
-    return effects;
+    return [...effects, ...this.replyWhenDurable(from, msg.req, result, msg.ack)];
   }
 
   private modifiedSince(w: WatchToken): boolean {
@@ -541,6 +535,7 @@ export class Core implements Machine<NodeMsg> {
 
   // ---- Blocking commands -----------------------------------------------------------
 
+  /** Reply now if everything the reply depends on (the log tail) is durable at `ack`, else when it is. */
   private replyWhenDurable(to: NodeId, req: number, reply: Reply, ack: AckLevel): Effect<NodeMsg>[] {
     const waiter: Waiter = { to, req, reply, offset: this.tail, ack };
     if (this.isDurable(waiter)) return [{ type: 'send', to, msg: { type: 'c.reply', req, reply, offset: this.tail } }];
@@ -626,7 +621,7 @@ export class Core implements Machine<NodeMsg> {
     const out: Effect<NodeMsg>[] = [];
     const still: BlockedRequest[] = [];
     for (const b of this.blocked) {
-      if (b.deadlineMs <= nowMs) out.push(...this.replyWhenDurable(b.from, b.req, timeoutReply(b.kind), b.ack));
+      if (b.deadlineMs <= nowMs) out.push(...this.replyWhenDurable(b.from, b.req, TIMEOUT_REPLY, b.ack));
       else still.push(b);
     }
     this.blocked = still;
