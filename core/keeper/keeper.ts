@@ -47,6 +47,13 @@ export interface KeeperConfig {
   readonly peers: readonly NodeId[];
   readonly snapshotEveryRecords: number;
   readonly snapshotEveryBytes: number;
+  /**
+   * When set, a snapshot also waits until the log since the last one has grown to this
+   * percentage of that snapshot's size (Redis's auto-aof-rewrite-percentage): each snapshot
+   * rewrites the whole state, so a large state is not rewritten every few records. Both
+   * thresholds above are then minimums. Unset: the thresholds alone decide.
+   */
+  readonly snapshotGrowthPercent?: number;
   /** Rotate a segment when the next record would cross this size (a lone record may exceed it). */
   readonly segmentBytesMax: number;
   readonly stateMachine: SnapshotMaterializer;
@@ -167,6 +174,8 @@ export class Keeper implements Machine<KeeperMsg> {
   /** Entries snapshotOffset+1 .. lastOffset (log[i].offset = snapshotOffset + 1 + i). */
   private log: LogEntry[] = [];
   private bytesSinceSnapshot = 0;
+  /** Size of the newest snapshot's state (written or loaded), for `snapshotGrowthPercent`. */
+  private lastSnapshotBytes = 0;
   private corruptRanges: CorruptRange[] = [];
   private readonly counters: KeeperStats = {
     appendsAccepted: 0,
@@ -201,6 +210,11 @@ export class Keeper implements Machine<KeeperMsg> {
 
   get lastOffset(): number {
     return this.snapshotOffset + this.log.length;
+  }
+
+  /** Snapshots written since start (what `stats()` says, without copying the counters). */
+  get snapshotsWritten(): number {
+    return this.counters.snapshotsWritten;
   }
 
   stats(): KeeperStats {
@@ -653,10 +667,11 @@ export class Keeper implements Machine<KeeperMsg> {
     if (this.phase !== 'serving' || this.compacting || this.installing) return;
     const records = this.durableOffset - this.snapshotOffset;
     if (records === 0 || (!force && this.durableOffset <= this.compactFailedAt)) return;
-    if (!force && records < this.cfg.snapshotEveryRecords && this.bytesSinceSnapshot < this.cfg.snapshotEveryBytes) return;
+    if (!force && !this.snapshotDue(records)) return;
     const offset = this.durableOffset;
     const term = this.termAt(offset)!;
     const data = this.sm.snapshot();
+    this.lastSnapshotBytes = data.length;
     if (data.length > snapshotDataBytesMax) {
       this.compactFailedAt = offset;
       return this.note(`snapshot at ${offset} is ${data.length} bytes, above snapshotDataBytesMax`);
@@ -679,6 +694,13 @@ export class Keeper implements Machine<KeeperMsg> {
         this.maybeCompact();
       });
     });
+  }
+
+  /** The schedule: enough records or bytes since the last snapshot (and enough growth over it). */
+  private snapshotDue(records: number): boolean {
+    const scheduled = records >= this.cfg.snapshotEveryRecords || this.bytesSinceSnapshot >= this.cfg.snapshotEveryBytes;
+    const growth = this.cfg.snapshotGrowthPercent;
+    return scheduled && (growth === undefined || this.bytesSinceSnapshot * 100 >= this.lastSnapshotBytes * growth);
   }
 
   /** The snapshot at `offset` is durable: drop the log entries it covers. */
@@ -896,6 +918,7 @@ export class Keeper implements Machine<KeeperMsg> {
         return this.loadSnapshot(snaps, i + 1, done);
       }
       this.sm.restore(d.snap.data);
+      this.lastSnapshotBytes = d.snap.data.length;
       this.snapshotOffset = this.writtenOffset = this.durableOffset = off;
       this.snapshotTerm = d.snap.term;
       this.snapshotFiles = snaps.slice(i).reverse();

@@ -868,6 +868,11 @@ export class Core implements Machine<NodeMsg> {
   }
 
   /** Read-only views for invariant checkers, tests and INFO. */
+  /** The phase (what `view().phase` says, without building the view). */
+  get phaseNow(): Phase {
+    return this.phase;
+  }
+
   view(): { phase: Phase; term: number; tail: number; pending: number; waiters: number; blocked: number; durableQuorum: number; store: Store; stats: CoreStats } {
     return { phase: this.phase, term: this.term, tail: this.tail, pending: this.pending.length, waiters: this.waiters.length, blocked: this.blocked.length, durableQuorum: this.durableAt('quorum'), store: this.store, stats: this.stats };
   }

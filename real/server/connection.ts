@@ -13,6 +13,7 @@ import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } 
 import { ReplyWriter, RespRequestParser, type Proto } from '../../net/resp/index';
 import type { NodeId } from '../../net/types';
 import { ackLevels, type AckLevel, type WatchToken } from '../../core/node/protocol';
+import type { CommandStat } from './command-stats';
 
 /** Replies queued (not yet written) before the connection stops reading. */
 export const pendingRepliesMax = 10_000;
@@ -24,6 +25,10 @@ export interface ConnectionHost {
   submit(conn: Connection, req: number, argv: Buffer[]): void;
   /** Answer a connection-level command; null means "not one of mine: submit it". */
   serverCommand(conn: Connection, name: string, argv: Buffer[]): Reply | Promise<Reply> | null;
+  /** Where a command's numbers go (null: not counted, e.g. a command queued inside MULTI). */
+  statOf(conn: Connection, name: string): CommandStat | null;
+  /** A counted command was answered `seconds` after it was parsed. */
+  record(conn: Connection, stat: CommandStat, seconds: number, reply: Reply, argv: Buffer[]): void;
   /** The connection closed (for CLIENT LIST, metrics). */
   closed(conn: Connection): void;
   /** A protocol error or limit was hit (metrics, logs). */
@@ -49,7 +54,8 @@ export interface Session {
   monitor: boolean;
 }
 
-type Slot = { reply: Reply | null; closeAfter: boolean };
+/** A reply owed, in request order; `stat` and `startedMs` time it for the command metrics. */
+type Slot = { reply: Reply | null; closeAfter: boolean; stat: CommandStat | null; startedMs: number; argv: Buffer[] | null };
 
 let connSeq = 0;
 
@@ -195,21 +201,23 @@ export class Connection {
   }
 
   private onCommand(argv: Buffer[]): void {
-    const name = (argv[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
+    const startedMs = performance.now();
+    const name = argv[0] === undefined ? '' : argv[0].toString('latin1').toLowerCase();
     this.lastCommandAtMs = Date.now();
     this.lastCommand = name;
     if (!this.session.authenticated && !preAuthCommands.has(name)) {
       this.pushReady(err(Errors.noAuth));
       return;
     }
+    const stat = this.host.statOf(this, name);
     const local = this.host.serverCommand(this, name, argv);
     if (local === null) {
-      const req = this.reserve();
+      const req = this.reserve(stat, startedMs, argv);
       this.host.submit(this, req, argv);
       return;
     }
     if (local instanceof Promise) {
-      const req = this.reserve();
+      const req = this.reserve(stat, startedMs, argv);
       this.blocked = true;
       local.then(
         (r) => this.unblock(req, r),
@@ -217,6 +225,7 @@ export class Connection {
       );
       return;
     }
+    if (stat !== null) this.host.record(this, stat, (performance.now() - startedMs) / 1000, local, argv);
     this.pushReady(local, name === 'quit');
   }
 
@@ -237,9 +246,9 @@ export class Connection {
   }
 
   /** Reserve the next reply slot; returns its request id. */
-  private reserve(): number {
+  private reserve(stat: CommandStat | null, startedMs: number, argv: Buffer[]): number {
     const req = ++this.reqSeq;
-    this.slots.push({ reply: null, closeAfter: false });
+    this.slots.push({ reply: null, closeAfter: false, stat, startedMs, argv });
     return req;
   }
 
@@ -250,7 +259,7 @@ export class Connection {
 
   private pushReady(reply: Reply, closeAfter = false): void {
     this.reqSeq += 1;
-    this.slots.push({ reply, closeAfter });
+    this.slots.push({ reply, closeAfter, stat: null, startedMs: 0, argv: null });
     this.drain();
   }
 
@@ -260,6 +269,8 @@ export class Connection {
     const slot = this.slots[idx];
     if (!slot || slot.reply !== null) return; // a duplicate or a reply for a closed connection
     slot.reply = reply;
+    if (slot.stat !== null) this.host.record(this, slot.stat, (performance.now() - slot.startedMs) / 1000, reply, slot.argv!);
+    slot.argv = null;
     if (offset > this.session.lastOffset) this.session.lastOffset = offset;
     this.drain();
   }

@@ -3,6 +3,7 @@
 // (SLOWLOG GET/LEN/RESET, CONFIG slowlog-log-slower-than / slowlog-max-len) and MONITOR.
 
 import { array, bulkStr, err, int, OK, simple, type Reply } from '../../net/reply';
+import { CommandStats, type CommandStat } from './command-stats';
 import type { Connection } from './connection';
 
 /** Redis's slowlog limits: arguments kept per entry and characters kept per argument. */
@@ -30,21 +31,21 @@ export class Introspection {
   readonly monitors = new Set<Connection>();
   private slowlog: SlowEntry[] = [];
   private slowSeq = 0;
-  private readonly cmdStats = new Map<string, { calls: number; usec: number; failed: number }>();
+  /** Per-command numbers (INFO commandstats and the Prometheus command metrics read them). */
+  readonly stats = new CommandStats();
   private readonly errStats = new Map<string, number>();
 
-  record(cmd: string, durationUs: number, reply: Reply, argv: readonly Buffer[], conn: Connection): void {
-    const s = this.cmdStats.get(cmd) ?? { calls: 0, usec: 0, failed: 0 };
-    s.calls += 1;
-    s.usec += durationUs;
-    if (reply.t === 'error') {
-      s.failed += 1;
+  /** A command was answered `seconds` after it was parsed. */
+  record(stat: CommandStat, seconds: number, reply: Reply, argv: readonly Buffer[], conn: Connection): void {
+    const failed = reply.t === 'error';
+    stat.observe(seconds, failed);
+    if (failed) {
       this.totalErrors += 1;
       const word = reply.s.split(' ', 1)[0] ?? 'ERR';
       if (this.errStats.has(word) || this.errStats.size < errorKindsMax) this.errStats.set(word, (this.errStats.get(word) ?? 0) + 1);
     }
-    this.cmdStats.set(cmd, s);
-    if (this.slowerThanUs >= 0 && durationUs >= this.slowerThanUs && cmd !== 'slowlog') this.addSlow(durationUs, argv, conn);
+    const us = Math.round(seconds * 1e6);
+    if (this.slowerThanUs >= 0 && us >= this.slowerThanUs && stat.name !== 'slowlog') this.addSlow(us, argv, conn);
   }
 
   private addSlow(durationUs: number, argv: readonly Buffer[], conn: Connection): void {
@@ -93,7 +94,10 @@ export class Introspection {
   }
 
   commandStats(): readonly { name: string; calls: number; usec: number; failed: number }[] {
-    return [...this.cmdStats].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, s]) => ({ name, ...s }));
+    return this.stats
+      .all()
+      .filter((s) => s.calls > 0)
+      .map((s) => ({ name: s.name, calls: s.calls, usec: Math.round(s.usec), failed: s.failed }));
   }
 
   errorStats(): readonly { word: string; count: number }[] {
@@ -101,7 +105,7 @@ export class Introspection {
   }
 
   resetStats(): void {
-    this.cmdStats.clear();
+    this.stats.resetInfo();
     this.errStats.clear();
     this.totalErrors = 0;
   }

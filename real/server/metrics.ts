@@ -8,6 +8,7 @@
 
 import http from 'node:http';
 import client from 'prom-client';
+import { commandCounterValues, commandHistogramValues, type CommandStats, type PromValue } from './command-stats';
 
 export interface MetricsSource {
   usedMemoryBytes(): number;
@@ -25,8 +26,6 @@ export interface MetricsSource {
 
 export class NodeMetrics {
   readonly registry = new client.Registry();
-  readonly commands: client.Counter<'cmd' | 'status'>;
-  readonly commandSeconds: client.Histogram<'cmd'>;
   readonly connections: client.Gauge;
   readonly connectionsTotal: client.Counter;
   readonly fsyncSeconds: client.Histogram;
@@ -35,16 +34,13 @@ export class NodeMetrics {
   readonly protocolErrors: client.Counter;
   readonly connectionsRefused: client.Counter;
 
-  constructor(source: MetricsSource) {
+  constructor(source: MetricsSource, commandStats: CommandStats) {
     const r = this.registry;
-    this.commands = new client.Counter({ name: 'keepsake_commands_total', help: 'Commands processed, by name and status (ok or error)', labelNames: ['cmd', 'status'], registers: [r] });
-    this.commandSeconds = new client.Histogram({
-      name: 'keepsake_command_duration_seconds',
-      help: 'Command latency from parse to reply (includes waiting for durability)',
-      labelNames: ['cmd'],
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers: [r],
-    });
+    // Commands are counted in plain numbers on the hot path (command-stats.ts) and turned
+    // into prom-client values when scraped.
+    registerComputed(r, { name: 'keepsake_commands_total', help: 'Commands processed, by name and status (ok or error)', type: 'counter' }, () => commandCounterValues(commandStats));
+    const durationName = 'keepsake_command_duration_seconds';
+    registerComputed(r, { name: durationName, help: 'Command latency from parse to reply (includes waiting for durability)', type: 'histogram' }, () => commandHistogramValues(durationName, commandStats));
     this.connections = new client.Gauge({ name: 'keepsake_connected_clients', help: 'Client connections open now', registers: [r] });
     this.connectionsTotal = new client.Counter({ name: 'keepsake_connections_received_total', help: 'Client connections accepted', registers: [r] });
     this.fsyncSeconds = new client.Histogram({ name: 'keepsake_keeper_fsync_duration_seconds', help: 'Keeper fsync latency', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
@@ -106,4 +102,18 @@ export class NodeMetrics {
       close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
   }
+}
+
+/**
+ * A metric whose values are computed at scrape time, registered with prom-client's registry
+ * (which renders it in the exposition format like its own metrics).
+ */
+function registerComputed(registry: client.Registry, meta: { name: string; help: string; type: 'counter' | 'histogram' }, values: () => PromValue[]): void {
+  const metric = {
+    ...meta,
+    aggregator: 'sum' as const,
+    get: async () => ({ ...meta, aggregator: 'sum' as const, values: values() }),
+    reset: () => {},
+  };
+  registry.registerMetric(metric as unknown as client.Metric);
 }

@@ -64,6 +64,16 @@ export const shutdownDrainMsMax = 10_000;
 /** Longest it waits for one client connection to take its last replies and close. */
 export const shutdownEndMsMax = 1_000;
 
+/**
+ * The Keeper's snapshot schedule, after Redis's AOF rewrite (auto-aof-rewrite-min-size 64mb,
+ * auto-aof-rewrite-percentage 100): a snapshot once the log since the last one reaches
+ * `--snapshot-every` records or this many bytes, and has grown to the size of that snapshot.
+ * Rewriting the whole state costs in proportion to its size; this keeps it a constant share
+ * of the write work, while a restart replays at most about one snapshot's worth of log.
+ */
+export const snapshotEveryBytesMin = 64 * 1024 * 1024;
+export const snapshotGrowthPercent = 100;
+
 /** Longest SAVE waits for the Keeper's snapshot. */
 export const saveWaitMsMax = 30_000;
 
@@ -108,7 +118,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         id: keeperId,
         peers: [],
         snapshotEveryRecords: opts.snapshotEveryRecords,
-        snapshotEveryBytes: 256 * 1024 * 1024,
+        snapshotEveryBytes: snapshotEveryBytesMin,
+        snapshotGrowthPercent,
         segmentBytesMax: 16 * 1024 * 1024,
         stateMachine: new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng }),
       });
@@ -136,8 +147,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Damage found on disk is an operator's business: warn (the metric counts it too).
     note: (text) => (/corrupt|torn/i.test(text) ? log.warn({ note: text }, 'keeper found damage on disk') : log.debug({ note: text }, 'machine')),
     afterStep: () => {
-      if (core.view().phase === 'serving') recovered();
-      const written = keeper.stats().snapshotsWritten;
+      if (core.phaseNow === 'serving') recovered();
+      const written = keeper.snapshotsWritten;
       if (written > snapshotState.seen) {
         snapshotState.seen = written;
         snapshotState.lastAtMs = Date.now();
@@ -145,6 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   });
 
+  const introspection = new Introspection();
   const metrics = new NodeMetrics({
     usedMemoryBytes: () => core.view().store.usedMemoryBytes(),
     keys: () => totalKeys(core),
@@ -159,7 +171,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const k = keeper.stats();
       return { tornTails: k.tornTails, corruptRecords: k.corruptRecords, corruptSnapshots: k.corruptSnapshots };
     },
-  });
+  }, introspection.stats);
   driver.onDiskOp = (op, ms) => {
     if (op.op === 'fsync' || op.op === 'fsyncDir') metrics.fsyncSeconds.observe(ms / 1000);
   };
@@ -192,54 +204,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   // ---- Connections ------------------------------------------------------------------
-  const introspection = new Introspection();
   /** CONFIG SET keepsake-ack changes the level new connections start with. */
   const defaultAck = { level: opts.defaultAck };
-  /** Start times of the Core commands each connection awaits (dropped with the connection). */
-  const pendingTimings = new Map<number, Map<number, { started: bigint; cmd: string; argv: Buffer[]; conn: Connection }>>();
-  /** prom-client children per command name, looked up once (label lookups per reply were a hot spot). */
-  const children = new Map<string, { seconds: client.Histogram.Internal<'cmd'>; ok: client.Counter.Internal; error: client.Counter.Internal }>();
-  const childrenOf = (cmd: string) => {
-    let c = children.get(cmd);
-    if (!c) {
-      c = { seconds: metrics.commandSeconds.labels({ cmd }), ok: metrics.commands.labels({ cmd, status: 'ok' }), error: metrics.commands.labels({ cmd, status: 'error' }) };
-      children.set(cmd, c);
-    }
-    return c;
-  };
-  const recordCommand = (cmd: string, started: bigint, reply: Reply, argv: Buffer[], conn: Connection) => {
-    const ns = process.hrtime.bigint() - started;
-    const c = childrenOf(cmd);
-    c.seconds.observe(Number(ns) / 1e9);
-    (reply.t === 'error' ? c.error : c.ok).inc();
-    introspection.record(cmd, Number(ns / 1000n), reply, argv, conn);
-  };
   const host: ConnectionHost = {
     submit(conn, req, argv) {
-      const started = process.hrtime.bigint();
-      const name = argv[0]!.toString('latin1').toLowerCase();
-      // Label values come from a fixed set: a client inventing names must not grow the registry.
-      const cmd = storeCommandNames.has(name) ? name : 'unknown';
-      pendingTimings.get(conn.id)?.set(req, { started, cmd, argv, conn });
       introspection.monitorFeed(conn, argv);
       driver.deliver(conn.nodeId, { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack });
     },
     serverCommand(conn, name, argv) {
-      const started = process.hrtime.bigint();
+      // Store commands (the hot path) go straight to the Core.
+      if (conn.session.multi === null && !conn.session.monitor && !serverCommandNames.has(name)) return null;
       if (conn.session.multi !== null && !transactionControl.has(name)) return queueInMulti(conn, name, argv);
       if (conn.session.monitor && name !== 'quit') return err('ERR a MONITOR connection can only QUIT');
       const r = serverCommand(conn, name, argv);
       if (r !== null) introspection.monitorFeed(conn, argv);
-      const label = serverCommandNames.has(name) ? name : 'unknown';
-      if (r instanceof Promise) return r.then((reply) => (recordCommand(label, started, reply, argv, conn), reply));
-      if (r !== null) recordCommand(label, started, r, argv, conn);
       return r;
+    },
+    statOf(conn, name) {
+      // Commands queued inside MULTI are counted when EXEC runs them (as EXEC), not when queued.
+      if (conn.session.multi !== null && !transactionControl.has(name)) return null;
+      // Label values come from a fixed set: a client inventing names must not grow the registry.
+      return introspection.stats.of(storeCommandNames.has(name) || serverCommandNames.has(name) ? name : 'unknown');
+    },
+    record(conn, stat, seconds, reply, argv) {
+      introspection.record(stat, seconds, reply, argv, conn);
     },
     closed(conn) {
       introspection.monitors.delete(conn);
       driver.deliver(conn.nodeId, { type: 'c.gone' }); // its blocked requests end with it
       connections.delete(conn.nodeId);
-      pendingTimings.delete(conn.id);
       metrics.connections.set(connections.size);
     },
     protocolError(conn, message) {
@@ -248,24 +241,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   };
 
-  // Wrap fill to record command metrics for Core replies.
-  const recordFill = (conn: Connection) => {
-    const fill = conn.fill.bind(conn);
-    pendingTimings.set(conn.id, new Map());
-    conn.fill = (req: number, reply: Reply, offset = 0) => {
-      const mine = pendingTimings.get(conn.id);
-      const t = mine?.get(req);
-      if (t) {
-        mine!.delete(req);
-        recordCommand(t.cmd, t.started, reply, t.argv, t.conn);
-      }
-      fill(req, reply, offset);
-    };
-  };
-
   const onSocket = (socket: net.Socket) => {
     const conn = new Connection(socket, host, { authRequired: true, defaultAck: defaultAck.level });
-    recordFill(conn);
     connections.set(conn.nodeId, conn);
     metrics.connectionsTotal.inc();
     metrics.connections.set(connections.size);
