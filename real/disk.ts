@@ -1,11 +1,27 @@
 // The real disk: one directory on a real file system, with real fsync of files and of the
 // directory. Same interface and contract as the simulated disk (test/contracts/disk-contract.ts).
 
-import { constants, promises as fsp } from 'node:fs';
+import fs, { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { diskError, diskReadBytesMax, validFileName, type Disk, type DiskErrorCode, type DiskOp, type DiskResult } from '../net/disk';
 
+/** Open file descriptors kept for writing (the WAL segment being appended to, mostly). */
+export const realDiskHandlesMax = 16;
+
+/** A file this process writes to: its descriptor, and its size once known (we are its only writer). */
+interface Handle {
+  readonly fd: number;
+  size: number | null;
+}
+
 export class RealDisk implements Disk {
+  /**
+   * Descriptors of files written recently, most recent last. An append or fsync then costs one
+   * system call on the thread pool instead of open + fstat + write + close; deleting, renaming
+   * or truncating a file drops (or corrects) its entry first.
+   */
+  private readonly handles = new Map<string, Handle>();
+
   constructor(readonly dir: string) {}
 
   static async open(dir: string): Promise<RealDisk> {
@@ -23,33 +39,72 @@ export class RealDisk implements Disk {
     }
   }
 
+  /** Close every kept descriptor (the disk stays usable: they are reopened on demand). */
+  async close(): Promise<void> {
+    const fds = [...this.handles.values()].map((h) => h.fd);
+    this.handles.clear();
+    await Promise.all(fds.map((fd) => call<void>((cb) => fs.close(fd, cb)).catch(() => {})));
+  }
+
   private p(name: string): string {
     return path.join(this.dir, name);
+  }
+
+  /** The kept descriptor of `name`, opened (and created) for writing if needed. */
+  private async writable(name: string): Promise<Handle> {
+    const h = this.handles.get(name);
+    if (h !== undefined) {
+      this.handles.delete(name); // re-inserted below: most recently used last
+      this.handles.set(name, h);
+      return h;
+    }
+    const fd = await call<number>((cb) => fs.open(this.p(name), constants.O_RDWR | constants.O_CREAT, 0o600, cb));
+    const fresh: Handle = { fd, size: null };
+    this.handles.set(name, fresh);
+    while (this.handles.size > realDiskHandlesMax) {
+      const [oldest, old] = this.handles.entries().next().value!;
+      this.handles.delete(oldest);
+      await call<void>((cb) => fs.close(old.fd, cb)).catch(() => {});
+    }
+    return fresh;
+  }
+
+  /** Forget `name`'s descriptor (before it is deleted or renamed). */
+  private async drop(name: string): Promise<void> {
+    const h = this.handles.get(name);
+    if (h === undefined) return;
+    this.handles.delete(name);
+    await call<void>((cb) => fs.close(h.fd, cb)).catch(() => {});
   }
 
   private async run(op: DiskOp): Promise<DiskResult> {
     switch (op.op) {
       case 'write': {
         if (op.offset < 0 || !Number.isInteger(op.offset)) return diskError('EINVAL', 'write: bad offset');
-        const fh = await fsp.open(this.p(op.file), constants.O_WRONLY | constants.O_CREAT, 0o600);
-        try {
-          await writeAll(fh, op.data, op.offset);
-        } finally {
-          await fh.close();
-        }
+        const h = await this.writable(op.file);
+        await writeAll(h.fd, op.data, op.offset);
+        if (h.size !== null) h.size = Math.max(h.size, op.offset + op.data.length);
         return { ok: true, offset: op.offset };
       }
       case 'append': {
-        const fh = await fsp.open(this.p(op.file), constants.O_WRONLY | constants.O_CREAT, 0o600);
+        const h = await this.writable(op.file);
+        if (h.size === null) h.size = (await call<fs.Stats>((cb) => fs.fstat(h.fd, cb))).size;
+        const at = h.size;
         try {
-          const { size } = await fh.stat();
-          await writeAll(fh, op.data, size);
-          return { ok: true, offset: size };
-        } finally {
-          await fh.close();
+          await writeAll(h.fd, op.data, at);
+        } catch (e) {
+          h.size = null; // part of it may have landed: ask the file next time
+          throw e;
         }
+        h.size = at + op.data.length;
+        return { ok: true, offset: at };
       }
       case 'fsync': {
+        const h = this.handles.get(op.file);
+        if (h !== undefined) {
+          await call<void>((cb) => fs.fsync(h.fd, cb));
+          return { ok: true };
+        }
         const fh = await fsp.open(this.p(op.file), constants.O_RDONLY);
         try {
           await fh.sync();
@@ -96,12 +151,17 @@ export class RealDisk implements Disk {
         if (op.length < 0 || !Number.isInteger(op.length)) return diskError('EINVAL', 'truncate: bad length');
         await fsp.access(this.p(op.file));
         await fsp.truncate(this.p(op.file), op.length);
+        const h = this.handles.get(op.file);
+        if (h !== undefined) h.size = op.length;
         return { ok: true };
       }
       case 'rename':
+        await this.drop(op.from);
+        await this.drop(op.to);
         await fsp.rename(this.p(op.from), this.p(op.to));
         return { ok: true };
       case 'delete':
+        await this.drop(op.file);
         await fsp.unlink(this.p(op.file));
         return { ok: true };
       case 'list': {
@@ -112,11 +172,16 @@ export class RealDisk implements Disk {
   }
 }
 
-async function writeAll(fh: fsp.FileHandle, data: Uint8Array, position: number): Promise<void> {
+/** A Node callback-style fs call as a promise (one promise per system call, no FileHandle). */
+function call<T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))));
+}
+
+async function writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
+    const n = await call<number>((cb) => fs.write(fd, data, done, data.length - done, position + done, cb));
+    done += n;
   }
 }
 

@@ -482,7 +482,10 @@ export class Keeper implements Machine<KeeperMsg> {
   // ---- writing and group commit ---------------------------------------------------------
 
   private pumpWriter(): void {
-    if (this.phase !== 'serving' || this.writing || this.rotating || this.writeBlocked !== null) return;
+    // While an fsync runs, records pile up for the next write: one write and one fsync per
+    // round. (A write issued during the fsync would take only what arrived in the short write
+    // before it, and everything arriving during the fsync would wait a whole extra round.)
+    if (this.phase !== 'serving' || this.writing || this.syncInFlight || this.rotating || this.writeBlocked !== null) return;
     if (this.writtenOffset >= this.lastOffset) return;
     const first = this.entry(this.writtenOffset + 1)!;
     const cur = this.current;
@@ -597,6 +600,7 @@ export class Keeper implements Machine<KeeperMsg> {
       this.counters.fsyncs += 1;
       this.advanceDurable(mark);
       this.kickSync();
+      this.pumpWriter();
     });
   }
 

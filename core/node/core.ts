@@ -140,7 +140,7 @@ export class Core implements Machine<NodeMsg> {
    * is a duplicate (a network retransmission) and must not run twice: an INCR executed twice is
    * a lost-update bug (Raft thesis §6.3 keeps client sessions for the same reason).
    */
-  private readonly lastReq = new Map<NodeId, number>();
+  private readonly lastReq = new Map<NodeId, { req: number }>();
   /**
    * WATCH support: the log offset of the last entry that modified each key (db + key), for the
    * most recently modified `modifiedKeysTrackedMax` keys; a key forgotten from the map was last
@@ -180,7 +180,8 @@ export class Core implements Machine<NodeMsg> {
     const effects = this.dispatch(input, nowMs);
     // After any change, wake blocked requests whose keys were modified, then re-arm their timer.
     if (this.toServe.size > 0) effects.push(...this.serveBlocked(nowMs));
-    effects.push(...this.rearmBlockTimer(nowMs));
+    const rearm = this.rearmBlockTimer(nowMs);
+    if (rearm.length > 0) effects.push(...rearm);
     return effects;
   }
 
@@ -410,34 +411,31 @@ export class Core implements Machine<NodeMsg> {
   // ---- Client requests -------------------------------------------------------------
 
   private onClientRequest(from: NodeId, msg: Extract<ClientMsg, { type: 'c.req' }>, nowMs: number): Effect<NodeMsg>[] {
-    const last = this.lastReq.get(from);
-    if (last !== undefined && msg.req <= last) return [{ type: 'note', text: `duplicate request #${msg.req} from ${from} dropped` }];
-    this.rememberRequest(from, msg.req);
+    if (this.isDuplicate(from, msg.req)) return [{ type: 'note', text: `duplicate request #${msg.req} from ${from} dropped` }];
     this.stats.commands += 1;
     // From a socket the arguments are Buffers already; from a decoded frame, Uint8Arrays.
-    const argv = msg.argv.every((a) => Buffer.isBuffer(a)) ? (msg.argv as Buffer[]) : msg.argv.map(toBuffer);
-    const reply = (r: Reply, offset = 0): Effect<NodeMsg>[] => [{ type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: r, offset } }];
-    if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
+    const argv = allBuffers(msg.argv) ? (msg.argv as Buffer[]) : msg.argv.map(toBuffer);
+    if (this.phase !== 'serving') return replyEffect(from, msg.req, err(CoreErrors.loading), 0);
     const name = argv[0];
-    if (!name) return reply(err('ERR empty command'));
+    if (!name) return replyEffect(from, msg.req, err('ERR empty command'), 0);
     const lname = name.toString('latin1').toLowerCase();
     if (blockingKinds.has(lname)) return this.onBlocking(from, msg, lname as BlockingKind, argv, nowMs);
     if (name.length === 5 && lname === 'watch') {
       // The watch offset is the log tail now: EXEC aborts if a watched key changes after it.
-      if (argv.length < 2) return reply(err(Errors.wrongArity('watch')));
+      if (argv.length < 2) return replyEffect(from, msg.req, err(Errors.wrongArity('watch')), 0);
       this.watchTracking = true;
-      return reply(OK, this.tail);
+      return replyEffect(from, msg.req, OK, this.tail);
     }
-    const write = isWrite(name);
-    if (write && argvBytes(argv) > requestBytesMax) return reply(err(`ERR request too large to persist (over ${requestBytesMax} bytes)`));
+    const write = findCommand(lname)?.flags.includes('write') ?? false;
+    if (write && argvBytes(argv) > requestBytesMax) return replyEffect(from, msg.req, err(`ERR request too large to persist (over ${requestBytesMax} bytes)`), 0);
     if (write) {
       const refusal = this.writeRefusal();
       if (refusal) {
         this.stats.refusedWrites += 1;
-        return reply(err(refusal));
+        return replyEffect(from, msg.req, err(refusal), 0);
       }
     }
-    if (this.waiters.length >= this.cfg.waitersMax) return reply(err(CoreErrors.busy));
+    if (this.waiters.length >= this.cfg.waitersMax) return replyEffect(from, msg.req, err(CoreErrors.busy), 0);
     const res = this.store.execute(argv, nowMs, { db: msg.db, user: msg.user });
     const effects: Effect<NodeMsg>[] = [];
     if (res.mutations.length > 0) {
@@ -447,18 +445,24 @@ export class Core implements Machine<NodeMsg> {
     return [...effects, ...this.replyWhenDurable(from, msg.req, res.reply, msg.ack)];
   }
 
-  private rememberRequest(from: NodeId, req: number): void {
+  /** Whether `req` was seen from `from` already; if not, it becomes the client's latest. */
+  private isDuplicate(from: NodeId, req: number): boolean {
+    const last = this.lastReq.get(from);
+    if (last !== undefined) {
+      if (req <= last.req) return true;
+      last.req = req;
+      return false;
+    }
     // Map order is first-seen order: over the cap, the longest-known client is forgotten first.
-    this.lastReq.set(from, req);
+    this.lastReq.set(from, { req });
     if (this.lastReq.size > this.cfg.clientsTrackedMax) this.lastReq.delete(this.lastReq.keys().next().value!);
+    return false;
   }
 
   // ---- Transactions (MULTI/EXEC/WATCH) ---------------------------------------------
 
   private onExec(from: NodeId, msg: Extract<ClientMsg, { type: 'c.exec' }>, nowMs: number): Effect<NodeMsg>[] {
-    const last = this.lastReq.get(from);
-    if (last !== undefined && msg.req <= last) return [{ type: 'note', text: `duplicate exec #${msg.req} from ${from} dropped` }];
-    this.rememberRequest(from, msg.req);
+    if (this.isDuplicate(from, msg.req)) return [{ type: 'note', text: `duplicate exec #${msg.req} from ${from} dropped` }];
     this.stats.commands += 1;
     const reply = (r: Reply, offset = 0): Effect<NodeMsg>[] => [{ type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: r, offset } }];
     if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
@@ -885,6 +889,16 @@ export class Core implements Machine<NodeMsg> {
 
 function emptyView(): KeeperView {
   return { durable: 0, sentUpTo: 0, refusing: null, progressAtMs: 0, acceptedTerm: false, state: null };
+}
+
+/** The one-reply effect list (a plain function: no closure per request). */
+function replyEffect(to: NodeId, req: number, reply: Reply, offset: number): Effect<NodeMsg>[] {
+  return [{ type: 'send', to, msg: { type: 'c.reply', req, reply, offset } }];
+}
+
+function allBuffers(argv: readonly Uint8Array[]): boolean {
+  for (let i = 0; i < argv.length; i++) if (!Buffer.isBuffer(argv[i])) return false;
+  return true;
 }
 
 function toBuffer(u: Uint8Array): Buffer {

@@ -73,6 +73,8 @@ export class Connection {
   private reqSeq = 0;
   private closing = false;
   private flushScheduled = false;
+  /** Set while a chunk's requests run: their replies are written once, when the chunk is done. */
+  private pumping = false;
   /**
    * Set while an asynchronous connection-level command (AUTH, HELLO, ACL, WAIT) runs: the
    * commands parsed after it wait here, so they see its effect (ioredis pipelines
@@ -135,6 +137,18 @@ export class Connection {
   }
 
   private pump(chunk: Buffer): void {
+    this.pumping = true;
+    try {
+      this.pumpChunk(chunk);
+    } finally {
+      this.pumping = false;
+    }
+    // The replies the chunk's requests got at once (reads, `memory`-level writes) go out now,
+    // in one write; later ones (awaiting durability) are flushed by `scheduleFlush`.
+    if (!this.closing) this.flush();
+  }
+
+  private pumpChunk(chunk: Buffer): void {
     // Unauthenticated, the parser yields after each request; stop feeding it while AUTH runs.
     for (let events = this.parser.feed(chunk); events.length > 0; events = this.awaitingAuth ? [] : this.parser.feed(Buffer.alloc(0))) {
       for (const ev of events) {
@@ -309,7 +323,7 @@ export class Connection {
 
   /** Write once per event-loop turn: a pipeline's replies go out in one write. */
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || this.pumping) return;
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;

@@ -731,6 +731,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (owed() > 0) log.warn({ owed: owed() }, 'shutdown: replies still owed at the deadline; their clients see the connection close');
       await Promise.all([...connections.values()].map((c) => c.endGracefully(shutdownEndMsMax)));
       await driver.stop();
+      await disk.close();
       await metricsServer?.close();
       log.info({ offset: core.view().tail, durable: keeper.durableOffset }, 'stopped');
     })();

@@ -50,7 +50,7 @@ describe('keeper', () => {
     expect(n.sm.applied).toEqual(expected(3));
   });
 
-  it('group commit: appends that arrive during an fsync share the next one', () => {
+  it('group commit: appends that arrive during an fsync share the next write and fsync', () => {
     const h = new Harness();
     const n = boot(h);
     append(h, k1, 1, 1);
@@ -59,9 +59,10 @@ describe('keeper', () => {
     append(h, k1, 2, 1);
     h.run(); // written, its fsync held
     for (let i = 3; i <= 12; i++) append(h, k1, i, 1);
-    h.run(); // ten more written while the fsync is in flight
-    expect(n.keeper.writtenOffset).toBe(12);
+    h.run(); // ten more arrive while the fsync is in flight: they wait for it
+    expect(n.keeper.writtenOffset).toBe(2);
     expect(n.keeper.durableOffset).toBe(1);
+    const writesBefore = n.keeper.stats().recordsWritten;
     const before = n.keeper.stats().fsyncs;
     for (let round = 0; round < 3 && h.held.length > 0; round++) {
       h.release();
@@ -69,6 +70,7 @@ describe('keeper', () => {
     }
     expect(n.keeper.durableOffset).toBe(12);
     expect(n.keeper.stats().fsyncs - before).toBe(2); // one for offset 2, one for 3..12
+    expect(n.keeper.stats().recordsWritten - writesBefore).toBe(10);
     expect(Math.max(...replies(h, 'k.appendOk').map((m) => (m.type === 'k.appendOk' ? m.durableOffset : 0)))).toBe(12);
   });
 
