@@ -47,9 +47,16 @@ export function decodeMutationBatch(bytes: Uint8Array): BatchDecode {
  * snapshots, so the write path pays for decoding and applying once per snapshot interval instead
  * of on every append. The queue is bounded by the Keeper's snapshot schedule.
  */
+/**
+ * Payload bytes a StoreMaterializer holds undecoded before it applies them. Applying lazily
+ * (at snapshot time) keeps the decode off the write path; this bounds the memory it costs.
+ */
+export const materializerQueuedBytesMax = 64 * 1024 * 1024;
+
 export class StoreMaterializer implements SnapshotMaterializer {
   private current: Store;
   private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
   constructor(private readonly opts: StoreOptions) {
     this.current = new Store(opts);
   }
@@ -61,9 +68,12 @@ export class StoreMaterializer implements SnapshotMaterializer {
   reset(): void {
     this.current = new Store(this.opts);
     this.queued = [];
+    this.queuedBytes = 0;
   }
   apply(payload: Uint8Array): void {
     this.queued.push(payload);
+    this.queuedBytes += payload.length;
+    if (this.queuedBytes > materializerQueuedBytesMax) this.flush();
   }
   snapshot(): Uint8Array {
     return this.store.snapshot();
@@ -71,6 +81,7 @@ export class StoreMaterializer implements SnapshotMaterializer {
   restore(bytes: Uint8Array): void {
     this.current = Store.restore(bytes, this.opts);
     this.queued = [];
+    this.queuedBytes = 0;
   }
   private flush(): void {
     for (const payload of this.queued) {
@@ -80,5 +91,6 @@ export class StoreMaterializer implements SnapshotMaterializer {
       for (const m of d.mutations) this.current.applyMutation(m);
     }
     this.queued = [];
+    this.queuedBytes = 0;
   }
 }

@@ -437,12 +437,12 @@ export class Core implements Machine<NodeMsg> {
     }
     if (this.waiters.length >= this.cfg.waitersMax) return replyEffect(from, msg.req, err(CoreErrors.busy), 0);
     const res = this.store.execute(argv, nowMs, { db: msg.db, user: msg.user });
-    const effects: Effect<NodeMsg>[] = [];
-    if (res.mutations.length > 0) {
-      this.stats.writes += 1;
-      effects.push(...this.appendEntry(res.mutations, nowMs));
-    }
-    return [...effects, ...this.replyWhenDurable(from, msg.req, res.reply, msg.ack)];
+    if (res.mutations.length === 0) return this.replyWhenDurable(from, msg.req, res.reply, msg.ack);
+    this.stats.writes += 1;
+    const effects = this.appendEntry(res.mutations, nowMs);
+    const reply = this.replyWhenDurable(from, msg.req, res.reply, msg.ack);
+    if (reply.length > 0) effects.push(reply[0]!);
+    return effects;
   }
 
   /** Whether `req` was seen from `from` already; if not, it becomes the client's latest. */
@@ -541,9 +541,8 @@ export class Core implements Machine<NodeMsg> {
 
   /** Reply now if everything the reply depends on (the log tail) is durable at `ack`, else when it is. */
   private replyWhenDurable(to: NodeId, req: number, reply: Reply, ack: AckLevel): Effect<NodeMsg>[] {
-    const waiter: Waiter = { to, req, reply, offset: this.tail, ack };
-    if (this.isDurable(waiter)) return [{ type: 'send', to, msg: { type: 'c.reply', req, reply, offset: this.tail } }];
-    this.waiters.push(waiter);
+    if (this.tail <= this.durableAt(ack)) return replyEffect(to, req, reply, this.tail);
+    this.waiters.push({ to, req, reply, offset: this.tail, ack });
     return [];
   }
 
@@ -789,8 +788,15 @@ export class Core implements Machine<NodeMsg> {
 
   /** The highest offset durable on at least `n` Keepers. */
   private durableOn(n: number): number {
+    if (n <= 0) return this.tail;
+    if (n === 1) {
+      // The common question (solo: the only Keeper), answered without sorting.
+      let best = 0;
+      for (const v of this.keepers.values()) if (v.durable > best) best = v.durable;
+      return best;
+    }
     const offsets = [...this.keepers.values()].map((v) => v.durable).sort((a, b) => b - a);
-    return n <= 0 ? this.tail : (offsets[n - 1] ?? 0);
+    return offsets[n - 1] ?? 0;
   }
 
   private durableAt(level: AckLevel): number {
@@ -808,16 +814,14 @@ export class Core implements Machine<NodeMsg> {
     }
   }
 
-  private isDurable(w: Waiter): boolean {
-    return w.offset <= this.durableAt(w.ack);
-  }
-
   private releaseWaiters(): Effect<NodeMsg>[] {
     if (this.waiters.length === 0) return [];
     const out: Effect<NodeMsg>[] = [];
     const still: Waiter[] = [];
+    // Each level's durable offset once, not once per waiter.
+    const at: Record<AckLevel, number> = { memory: this.tail, one: this.durableAt('one'), quorum: this.durableAt('quorum'), all: this.durableAt('all') };
     for (const w of this.waiters) {
-      if (this.isDurable(w)) out.push({ type: 'send', to: w.to, msg: { type: 'c.reply', req: w.req, reply: w.reply, offset: w.offset } });
+      if (w.offset <= at[w.ack]) out.push({ type: 'send', to: w.to, msg: { type: 'c.reply', req: w.req, reply: w.reply, offset: w.offset } });
       else still.push(w);
     }
     this.waiters = still;

@@ -137,6 +137,7 @@ export class Connection {
   }
 
   private pump(chunk: Buffer): void {
+    this.lastCommandAtMs = Date.now();
     this.pumping = true;
     try {
       this.pumpChunk(chunk);
@@ -217,7 +218,6 @@ export class Connection {
   private onCommand(argv: Buffer[]): void {
     const startedMs = performance.now();
     const name = argv[0] === undefined ? '' : argv[0].toString('latin1').toLowerCase();
-    this.lastCommandAtMs = Date.now();
     this.lastCommand = name;
     if (!this.session.authenticated && !preAuthCommands.has(name)) {
       this.pushReady(err(Errors.noAuth));
