@@ -658,6 +658,8 @@ function describeNodeMsg(m: NodeMsg): string {
   switch (m.type) {
     case 'c.req':
       return `c.req #${m.req} ${m.argv.map((a) => Buffer.from(a).toString()).join(' ').slice(0, 120)} ack=${m.ack}`;
+    case 'c.batch':
+      return `c.batch ${m.reqs.map((r) => `#${r.req}`).join(' ')}`;
     case 'c.reply':
       return `c.reply #${m.req} ${m.reply.t === 'error' || m.reply.t === 'simple' ? m.reply.s : m.reply.t === 'bulk' ? JSON.stringify(Buffer.from(m.reply.b).toString()) : m.reply.t === 'int' ? String(m.reply.n) : m.reply.t} @${m.offset}`;
     case 'k.append':

@@ -26,7 +26,7 @@ import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materi
 import { recordPayloadBytesMax } from '../wal/record';
 import { commandKeys, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
 import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, type BlockedRequest, type BlockingKind } from './blocking';
-import { CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type NodeMsg, type WatchToken } from './protocol';
+import { batchRequestsMax, CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type ClientRequest, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
   readonly keepers: readonly NodeId[];
@@ -141,6 +141,8 @@ export class Core implements Machine<NodeMsg> {
    * a lost-update bug (Raft thesis §6.3 keeps client sessions for the same reason).
    */
   private readonly lastReq = new Map<NodeId, { req: number }>();
+  /** Set while a `c.batch` runs: appended entries wait for one pump at its end. */
+  private pumpDeferred = false;
   /**
    * WATCH support: the log offset of the last entry that modified each key (db + key), for the
    * most recently modified `modifiedKeysTrackedMax` keys; a key forgotten from the map was last
@@ -205,6 +207,8 @@ export class Core implements Machine<NodeMsg> {
     switch (msg.type) {
       case 'c.req':
         return this.onClientRequest(from, msg, nowMs);
+      case 'c.batch':
+        return this.onBatch(from, msg.reqs, nowMs);
       case 'c.exec':
         return this.onExec(from, msg, nowMs);
       case 'c.gone':
@@ -410,7 +414,21 @@ export class Core implements Machine<NodeMsg> {
 
   // ---- Client requests -------------------------------------------------------------
 
-  private onClientRequest(from: NodeId, msg: Extract<ClientMsg, { type: 'c.req' }>, nowMs: number): Effect<NodeMsg>[] {
+  /** A pipelined run of requests: each as if sent alone, their entries shipped in one append. */
+  private onBatch(from: NodeId, reqs: readonly ClientRequest[], nowMs: number): Effect<NodeMsg>[] {
+    const out: Effect<NodeMsg>[] = [];
+    this.pumpDeferred = true;
+    for (let i = 0; i < reqs.length; i++) {
+      const r = reqs[i]!;
+      const effects = i < batchRequestsMax ? this.onClientRequest(from, r, nowMs) : replyEffect(from, r.req, err(CoreErrors.batchTooLarge), 0);
+      for (const e of effects) out.push(e);
+    }
+    this.pumpDeferred = false;
+    for (const e of this.pump(nowMs, false)) out.push(e);
+    return out;
+  }
+
+  private onClientRequest(from: NodeId, msg: ClientRequest, nowMs: number): Effect<NodeMsg>[] {
     if (this.isDuplicate(from, msg.req)) return [{ type: 'note', text: `duplicate request #${msg.req} from ${from} dropped` }];
     this.stats.commands += 1;
     // From a socket the arguments are Buffers already; from a decoded frame, Uint8Arrays.
@@ -546,7 +564,7 @@ export class Core implements Machine<NodeMsg> {
     return [];
   }
 
-  private onBlocking(from: NodeId, msg: Extract<ClientMsg, { type: 'c.req' }>, kind: BlockingKind, argv: Buffer[], nowMs: number): Effect<NodeMsg>[] {
+  private onBlocking(from: NodeId, msg: ClientRequest, kind: BlockingKind, argv: Buffer[], nowMs: number): Effect<NodeMsg>[] {
     const parsed = parseBlocking(kind, argv);
     if (!parsed.ok) return this.replyWhenDurable(from, msg.req, parsed.reply, 'memory');
     const refusal = this.writeRefusal();
@@ -671,7 +689,8 @@ export class Core implements Machine<NodeMsg> {
     this.pending.push(entry);
     this.stats.entriesAppended += 1;
     this.noteModified(mutations, entry.offset);
-    return this.pump(nowMs, false);
+    // Inside a batch the entries are shipped once, at its end.
+    return this.pumpDeferred ? [] : this.pump(nowMs, false);
   }
 
   // ---- Shipping entries to Keepers -------------------------------------------------

@@ -17,17 +17,29 @@ import type { KeeperMsg } from '../keeper/messages';
 export type AckLevel = 'memory' | 'one' | 'quorum' | 'all';
 export const ackLevels: readonly AckLevel[] = ['memory', 'one', 'quorum', 'all'];
 
+/** One command of a client. */
+export interface ClientRequest {
+  readonly type: 'c.req';
+  /** The client's request id, echoed in the reply. */
+  readonly req: number;
+  readonly argv: readonly Uint8Array[];
+  readonly db: number;
+  /** Authenticated user (null: no ACL check — solo mode without users, internal callers). */
+  readonly user: string | null;
+  readonly ack: AckLevel;
+}
+
+/** Most requests in one `c.batch` (a connection sends a longer pipeline in several). */
+export const batchRequestsMax = 1024;
+
 export type ClientMsg =
-  | {
-      readonly type: 'c.req';
-      /** The client's request id, echoed in the reply. */
-      readonly req: number;
-      readonly argv: readonly Uint8Array[];
-      readonly db: number;
-      /** Authenticated user (null: no ACL check — solo mode without users, internal callers). */
-      readonly user: string | null;
-      readonly ack: AckLevel;
-    }
+  | ClientRequest
+  /**
+   * Several requests of one client, in order (a pipelined chunk): exactly as many `c.req`s one
+   * after another, answered one `c.reply` each, but stepped once, so their log entries go to the
+   * Keepers in one append.
+   */
+  | { readonly type: 'c.batch'; readonly reqs: readonly ClientRequest[] }
   /**
    * EXEC of a MULTI block: the queued commands run as one state-machine command and become one
    * log entry (all of it survives a crash, or none). `watches` are the connection's WATCHed keys
@@ -74,6 +86,7 @@ export const nodeFrameTags = {
   'c.exec': 3,
   'c.gone': 4,
   'c.unblock': 5,
+  'c.batch': 6,
   'k.append': 10,
   'k.appendOk': 11,
   'k.appendReject': 12,
@@ -94,4 +107,5 @@ export const CoreErrors = {
   busy: 'MISCONF Keepsake has too many writes awaiting persistence; retry later',
   unblockedLeadership: 'UNBLOCKED leadership was lost while the client was blocked',
   execTooLarge: `ERR a MULTI block may hold at most ${multiCommandsMax} commands and watch ${watchedKeysMax} keys`,
+  batchTooLarge: `ERR a request batch may hold at most ${batchRequestsMax} requests`,
 } as const;

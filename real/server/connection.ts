@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
 import { ReplyWriter, RespRequestParser, type Proto } from '../../net/resp/index';
 import type { NodeId } from '../../net/types';
-import { ackLevels, type AckLevel, type WatchToken } from '../../core/node/protocol';
+import { ackLevels, batchRequestsMax, type AckLevel, type WatchToken } from '../../core/node/protocol';
 import type { CommandStat } from './command-stats';
 
 /** Replies queued (not yet written) before the connection stops reading. */
@@ -21,8 +21,12 @@ export const pendingRepliesMax = 10_000;
 export const outputBufferBytesMax = 64 * 1024 * 1024;
 
 export interface ConnectionHost {
-  /** Run a store command through the Core; the reply comes back through `onCoreReply`. */
+  /** Run a store command through the Core; the reply comes back through `fill`. */
   submit(conn: Connection, req: number, argv: Buffer[]): void;
+  /** Run several store commands, in order, through the Core in one step (a pipelined chunk). */
+  submitBatch(conn: Connection, reqs: readonly Submitted[]): void;
+  /** Whether `name` is answered by `serverCommand` on this connection now (else: a store command). */
+  isLocal(conn: Connection, name: string): boolean;
   /** Answer a connection-level command; null means "not one of mine: submit it". */
   serverCommand(conn: Connection, name: string, argv: Buffer[]): Reply | Promise<Reply> | null;
   /** Where a command's numbers go (null: not counted, e.g. a command queued inside MULTI). */
@@ -54,6 +58,12 @@ export interface Session {
   monitor: boolean;
 }
 
+/** A store command waiting to go to the Core with the rest of its chunk. */
+export interface Submitted {
+  readonly req: number;
+  readonly argv: Buffer[];
+}
+
 /** A reply owed, in request order; `stat` and `startedMs` time it for the command metrics. */
 type Slot = { reply: Reply | null; closeAfter: boolean; stat: CommandStat | null; startedMs: number; argv: Buffer[] | null };
 
@@ -75,6 +85,11 @@ export class Connection {
   private flushScheduled = false;
   /** Set while a chunk's requests run: their replies are written once, when the chunk is done. */
   private pumping = false;
+  /**
+   * The chunk's store commands not yet sent to the Core: they go in one batch when the chunk
+   * is parsed, or before any connection-level command runs (which may read what they did).
+   */
+  private readonly toSubmit: Submitted[] = [];
   /**
    * Set while an asynchronous connection-level command (AUTH, HELLO, ACL, WAIT) runs: the
    * commands parsed after it wait here, so they see its effect (ioredis pipelines
@@ -143,6 +158,7 @@ export class Connection {
       this.pumpChunk(chunk);
     } finally {
       this.pumping = false;
+      this.submitPending();
     }
     // The replies the chunk's requests got at once (reads, `memory`-level writes) go out now,
     // in one write; later ones (awaiting durability) are flushed by `scheduleFlush`.
@@ -224,6 +240,18 @@ export class Connection {
       return;
     }
     const stat = this.host.statOf(this, name);
+    if (!this.host.isLocal(this, name)) {
+      const req = this.reserve(stat, startedMs, argv);
+      if (!this.pumping) {
+        this.host.submit(this, req, argv);
+        return;
+      }
+      this.toSubmit.push({ req, argv });
+      if (this.toSubmit.length >= batchRequestsMax) this.submitPending();
+      return;
+    }
+    // A connection-level command sees the effects of every command before it.
+    this.submitPending();
     const local = this.host.serverCommand(this, name, argv);
     if (local === null) {
       const req = this.reserve(stat, startedMs, argv);
@@ -241,6 +269,23 @@ export class Connection {
     }
     if (stat !== null) this.host.record(this, stat, (performance.now() - startedMs) / 1000, local, argv);
     this.pushReady(local, name === 'quit');
+  }
+
+  /** Send the chunk's store commands so far to the Core (one request alone goes as itself). */
+  private submitPending(): void {
+    const n = this.toSubmit.length;
+    if (n === 0 || this.socket.destroyed) {
+      this.toSubmit.length = 0;
+      return;
+    }
+    if (n === 1) {
+      const only = this.toSubmit[0]!;
+      this.toSubmit.length = 0;
+      this.host.submit(this, only.req, only.argv);
+      return;
+    }
+    const batch = this.toSubmit.splice(0);
+    this.host.submitBatch(this, batch);
   }
 
   /** An asynchronous command finished: answer it, then run the commands that waited for it. */

@@ -15,7 +15,7 @@ import { Core, coreConfigDefaults, type CoreConfig } from '../../core/node/core'
 import { blockingKinds } from '../../core/node/blocking';
 import { isKeeperMsg, keeperNode } from '../../core/node/keeper-node';
 import { StoreMaterializer } from '../../core/keeper/store-materializer';
-import { multiCommandsMax, watchedKeysMax, type AckLevel, type NodeMsg } from '../../core/node/protocol';
+import { multiCommandsMax, watchedKeysMax, type AckLevel, type ClientRequest, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
 import { commandTable, findCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
 import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
@@ -211,9 +211,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       introspection.monitorFeed(conn, argv);
       driver.deliver(conn.nodeId, { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack });
     },
+    submitBatch(conn, batch) {
+      const { db, user, ack } = conn.session;
+      const reqs = batch.map(({ req, argv }): ClientRequest => {
+        introspection.monitorFeed(conn, argv);
+        return { type: 'c.req', req, argv, db, user, ack };
+      });
+      driver.deliver(conn.nodeId, { type: 'c.batch', reqs });
+    },
+    isLocal(conn, name) {
+      // Store commands (the hot path) go to the Core; the rest is answered here.
+      return conn.session.multi !== null || conn.session.monitor || serverCommandNames.has(name);
+    },
     serverCommand(conn, name, argv) {
-      // Store commands (the hot path) go straight to the Core.
-      if (conn.session.multi === null && !conn.session.monitor && !serverCommandNames.has(name)) return null;
       if (conn.session.multi !== null && !transactionControl.has(name)) return queueInMulti(conn, name, argv);
       if (conn.session.monitor && name !== 'quit') return err('ERR a MONITOR connection can only QUIT');
       const r = serverCommand(conn, name, argv);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMutationBatch } from '../../core/keeper/store-materializer';
 import { Core, coreConfigDefaults } from '../../core/node/core';
-import type { NodeMsg } from '../../core/node/protocol';
+import { batchRequestsMax, CoreErrors, type ClientRequest, type NodeMsg } from '../../core/node/protocol';
 import { nodeId, type Effect } from '../../net/types';
 import { SeededRng } from '../../sim/rng';
 
@@ -70,5 +70,35 @@ describe('Core', () => {
     expect(core.view().phase).toBe('fenced');
     const r = replies(out)[0]!;
     expect(r.reply.t === 'error' && r.reply.s).toMatch(/^UNCERTAIN/);
+  });
+
+  it('a batch runs like its requests one by one, with one append for all their entries', () => {
+    const cmds = [['SET', 'a', '1'], ['GET', 'a'], ['INCR', 'n'], ['GET', 'missing'], ['INCR', 'a'], ['RPUSH', 'l', 'x'], ['NOSUCH']];
+    const req = (i: number): ClientRequest => ({ type: 'c.req', req: i + 1, argv: cmds[i]!.map(b), db: 0, user: null, ack: 'quorum' });
+    const one = servingCore();
+    const alone = cmds.map((_, i) => one.core.step({ type: 'message', from: C, msg: req(i) }, one.now));
+    const many = servingCore();
+    const batched = many.core.step({ type: 'message', from: C, msg: { type: 'c.batch', reqs: cmds.map((_, i) => req(i)) } }, many.now);
+    // The same entries reach the Keeper: one append in the batch, one per write alone.
+    const entries = (ms: ReturnType<typeof appends>) => ms.flatMap((m) => m.entries.map((e) => ({ offset: e.offset, payload: Buffer.from(e.payload).toString('hex') })));
+    expect(appends(batched)).toHaveLength(1);
+    expect(appends(alone.flat())).toHaveLength(4);
+    expect(entries(appends(batched))).toEqual(entries(appends(alone.flat())));
+    // Reads of nothing pending answer at once (in order); the rest wait for durability.
+    expect(replies(batched)).toEqual(replies(alone.flat()));
+    const ackedOne = one.core.step({ type: 'message', from: K, msg: { type: 'k.appendOk', term: 4, durableOffset: 4 } }, one.now + 1);
+    const ackedMany = many.core.step({ type: 'message', from: K, msg: { type: 'k.appendOk', term: 4, durableOffset: 4 } }, many.now + 1);
+    expect(replies(ackedMany)).toEqual(replies(ackedOne));
+    expect(replies(batched).length + replies(ackedMany).length).toBe(cmds.length);
+    expect(many.core.view().store.digest()).toBe(one.core.view().store.digest());
+  });
+
+  it('a batch over the limit answers the excess with an error and runs the rest', () => {
+    const { core, now } = servingCore();
+    const reqs: ClientRequest[] = Array.from({ length: batchRequestsMax + 2 }, (_, i) => ({ type: 'c.req', req: i + 1, argv: [b('INCR'), b('n')], db: 0, user: null, ack: 'memory' }));
+    const out = replies(core.step({ type: 'message', from: C, msg: { type: 'c.batch', reqs } }, now));
+    expect(out).toHaveLength(batchRequestsMax + 2);
+    expect(out.slice(-2).map((r) => r.reply.t === 'error' && r.reply.s)).toEqual([CoreErrors.batchTooLarge, CoreErrors.batchTooLarge]);
+    expect(out[batchRequestsMax - 1]!.reply).toEqual({ t: 'int', n: batchRequestsMax });
   });
 });
