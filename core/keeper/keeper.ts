@@ -675,7 +675,6 @@ export class Keeper implements Machine<KeeperMsg> {
     const offset = this.durableOffset;
     const term = this.termAt(offset)!;
     const data = this.sm.snapshot();
-    this.lastSnapshotBytes = data.length;
     if (data.length > snapshotDataBytesMax) {
       this.compactFailedAt = offset;
       return this.note(`snapshot at ${offset} is ${data.length} bytes, above snapshotDataBytesMax`);
@@ -692,6 +691,7 @@ export class Keeper implements Machine<KeeperMsg> {
         return;
       }
       this.counters.snapshotsWritten += 1;
+      this.lastSnapshotBytes = data.length; // a failed snapshot leaves the bar where it was
       this.adoptSnapshot(offset, term);
       this.deleteCovered(() => {
         this.compacting = false;

@@ -173,13 +173,9 @@ describe('keeper snapshot schedule with snapshotGrowthPercent', () => {
     expect(n.keeper.snapshotOffset).toBe(o);
   });
 
-  // Known bug (core/keeper/keeper.ts, maybeCompact): `lastSnapshotBytes` is set to the new
-  // state's size before the snapshot is written, so a snapshot that fails (ENOSPC here, or
-  // above snapshotDataBytesMax) still raises the bar the next one must grow over, although
-  // the field's own comment says "the newest snapshot's state (written or loaded)" and the
-  // log is still counted from the older snapshot. After the disk frees up, the retry waits
-  // for the log to grow to the failed state's size instead of happening at the next record.
-  it.fails('a failed snapshot does not raise the growth bar: the retry comes with the next record once space returns', () => {
+  // A snapshot that fails (ENOSPC here) must not raise the bar the next one grows over: the
+  // log is still counted from the older snapshot, which is the one on disk.
+  it('a failed snapshot does not raise the growth bar: the retry comes with the next record once space returns', () => {
     const h = new Harness();
     const n = boot(h, { snapshotGrowthPercent: 100 });
     for (let o = 1; o <= recordsEvery; o++) appendOne(h, o);
