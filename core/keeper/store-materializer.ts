@@ -53,9 +53,17 @@ export function decodeMutationBatch(bytes: Uint8Array): BatchDecode {
  */
 export const materializerQueuedBytesMax = 64 * 1024 * 1024;
 
+/** Size of the slabs the queued payloads are copied into. */
+export const materializerSlabBytes = 1024 * 1024;
+
 export class StoreMaterializer implements SnapshotMaterializer {
   private current: Store;
-  private queued: Uint8Array[] = [];
+  /**
+   * Payloads not applied yet, copied back to back (length-prefixed) into large slabs: a
+   * payload's own buffer then dies young instead of being kept (and promoted, and traced by
+   * every major GC) until the next snapshot.
+   */
+  private slabs: { readonly bytes: Uint8Array; used: number }[] = [];
   private queuedBytes = 0;
   constructor(private readonly opts: StoreOptions) {
     this.current = new Store(opts);
@@ -67,11 +75,23 @@ export class StoreMaterializer implements SnapshotMaterializer {
   }
   reset(): void {
     this.current = new Store(this.opts);
-    this.queued = [];
-    this.queuedBytes = 0;
+    this.dropQueue();
   }
   apply(payload: Uint8Array): void {
-    this.queued.push(payload);
+    const need = 4 + payload.length;
+    let slab = this.slabs[this.slabs.length - 1];
+    if (slab === undefined || slab.used + need > slab.bytes.length) {
+      slab = { bytes: new Uint8Array(Math.max(materializerSlabBytes, need)), used: 0 };
+      this.slabs.push(slab);
+    }
+    const b = slab.bytes;
+    const at = slab.used;
+    b[at] = payload.length >>> 24;
+    b[at + 1] = (payload.length >>> 16) & 0xff;
+    b[at + 2] = (payload.length >>> 8) & 0xff;
+    b[at + 3] = payload.length & 0xff;
+    b.set(payload, at + 4);
+    slab.used = at + need;
     this.queuedBytes += payload.length;
     if (this.queuedBytes > materializerQueuedBytesMax) this.flush();
   }
@@ -80,17 +100,25 @@ export class StoreMaterializer implements SnapshotMaterializer {
   }
   restore(bytes: Uint8Array): void {
     this.current = Store.restore(bytes, this.opts);
-    this.queued = [];
+    this.dropQueue();
+  }
+  private dropQueue(): void {
+    this.slabs = [];
     this.queuedBytes = 0;
   }
   private flush(): void {
-    for (const payload of this.queued) {
-      const d = decodeMutationBatch(payload);
-      // The payload passed its CRC and was written by our own encoder: a bad one is a bug.
-      assert(d.ok, `undecodable WAL payload: ${d.ok ? '' : d.reason}`);
-      for (const m of d.mutations) this.current.applyMutation(m);
+    for (const { bytes: b, used } of this.slabs) {
+      let at = 0;
+      while (at < used) {
+        const len = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+        const payload = b.subarray(at + 4, at + 4 + len);
+        at += 4 + len;
+        const d = decodeMutationBatch(payload);
+        // The payload passed its CRC and was written by our own encoder: a bad one is a bug.
+        assert(d.ok, `undecodable WAL payload: ${d.ok ? '' : d.reason}`);
+        for (const m of d.mutations) this.current.applyMutation(m);
+      }
     }
-    this.queued = [];
-    this.queuedBytes = 0;
+    this.dropQueue();
   }
 }
