@@ -875,10 +875,10 @@ export class Core implements Machine<NodeMsg> {
    * behind the recovery source can be fed by this Core before they accept its term.
    */
   private applyEntry(e: KeeperEntry): void {
-    assert(e.offset === this.tail + 1, `entry ${e.offset} applied out of order after ${this.tail}`);
+    if (!(e.offset === this.tail + 1)) assert(false, `entry ${e.offset} applied out of order after ${this.tail}`);
     const batch = decodeMutationBatch(e.payload);
     // Entries passed the Keeper's checksum and were written by our own encoder: a bad one is a bug.
-    assert(batch.ok, `undecodable log entry ${e.offset}`);
+    if (!(batch.ok)) assert(false, `undecodable log entry ${e.offset}`);
     for (const m of batch.mutations) this.store.applyMutation(m);
     this.tail = e.offset;
     this.tailTerm = e.term;

@@ -104,9 +104,9 @@ export class Store implements StoreOps {
   applyMutation(m: Mutation): void {
     assert(m.argv.length > 0, 'empty mutation');
     const c = findCommand(m.argv[0]!.toString('latin1'));
-    assert(c !== undefined, `unknown mutation command ${m.argv[0]!.toString('latin1')}`);
-    assert(arityOk(c, m.argv.length), `bad mutation arity for ${c.name}`);
-    assert(c.flags.includes('write'), `mutation of a read command ${c.name}`);
+    if (c === undefined) assert(false, `unknown mutation command ${m.argv[0]!.toString('latin1')}`);
+    if (!(arityOk(c, m.argv.length))) assert(false, `bad mutation arity for ${c.name}`);
+    if (!(c.flags.includes('write'))) assert(false, `mutation of a read command ${c.name}`);
     assert(m.db >= 0 && m.db < this.databases, 'mutation db out of range');
     this.begin(-Infinity, m.db, true);
     c.handler(this, m.argv, { db: m.db, user: null });

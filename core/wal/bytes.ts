@@ -6,8 +6,11 @@ import { assert } from '../../net/types';
 
 const two32 = 0x1_0000_0000;
 
+// Hot paths check with `if (!ok) assert(false, msg)`: a template message passed to assert
+// directly would be built on every call.
+
 export function putU32(buf: Uint8Array, pos: number, v: number): void {
-  assert(Number.isInteger(v) && v >= 0 && v < two32, `u32 out of range: ${v}`);
+  if (!(Number.isInteger(v) && v >= 0 && v < two32)) assert(false, `u32 out of range: ${v}`);
   buf[pos] = v & 0xff;
   buf[pos + 1] = (v >>> 8) & 0xff;
   buf[pos + 2] = (v >>> 16) & 0xff;
@@ -19,7 +22,7 @@ export function getU32(buf: Uint8Array, pos: number): number {
 }
 
 export function putU64(buf: Uint8Array, pos: number, v: number): void {
-  assert(Number.isSafeInteger(v) && v >= 0, `u64 out of safe range: ${v}`);
+  if (!(Number.isSafeInteger(v) && v >= 0)) assert(false, `u64 out of safe range: ${v}`);
   putU32(buf, pos, v % two32);
   putU32(buf, pos + 4, Math.floor(v / two32));
 }
