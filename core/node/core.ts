@@ -24,7 +24,7 @@ import type { KeeperEntry, KeeperMsg } from '../keeper/messages';
 import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
-import { commandKeys, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
+import { commandKeys, commandNameOf, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
 import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, type BlockedRequest, type BlockingKind } from './blocking';
 import { batchRequestsMax, CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type ClientRequest, type NodeMsg, type WatchToken } from './protocol';
 
@@ -118,7 +118,7 @@ function argvBytes(argv: readonly Buffer[]): number {
   return n;
 }
 
-const isWrite = (name: Buffer): boolean => findCommand(name.toString('latin1'))?.flags.includes('write') ?? false;
+const isWrite = (name: Buffer): boolean => findCommand(commandNameOf(name))?.flags.includes('write') ?? false;
 
 export class Core implements Machine<NodeMsg> {
   private phase: Phase = 'recovering';
@@ -436,7 +436,7 @@ export class Core implements Machine<NodeMsg> {
     if (this.phase !== 'serving') return replyEffect(from, msg.req, err(CoreErrors.loading), 0);
     const name = argv[0];
     if (!name) return replyEffect(from, msg.req, err('ERR empty command'), 0);
-    const lname = name.toString('latin1').toLowerCase();
+    const lname = commandNameOf(name);
     if (blockingKinds.has(lname)) return this.onBlocking(from, msg, lname as BlockingKind, argv, nowMs);
     if (name.length === 5 && lname === 'watch') {
       // The watch offset is the log tail now: EXEC aborts if a watched key changes after it.

@@ -170,6 +170,25 @@ export const commandIndex: ReadonlyMap<string, StoreCommand> = new Map(
   ]),
 );
 
+/** Longest command name whose lowercase form is remembered per Buffer. */
+export const commandNameCachedBytesMax = 32;
+const lowerNames = new WeakMap<Uint8Array, string>();
+
+/**
+ * The lowercase name in a command's first argument. The RESP parser hands out one Buffer per
+ * distinct command name, so remembering the answer per Buffer saves converting and lowercasing
+ * it at every layer (connection, Core, store) on every request. Argument buffers are never
+ * written after they are made, so the answer cannot go stale.
+ */
+export function commandNameOf(b: Buffer): string {
+  let s = lowerNames.get(b);
+  if (s === undefined) {
+    s = b.toString('latin1').toLowerCase();
+    if (b.length <= commandNameCachedBytesMax) lowerNames.set(b, s);
+  }
+  return s;
+}
+
 export function findCommand(nameLatin1: string): StoreCommand | undefined {
   return commandIndex.get(nameLatin1) ?? commandIndex.get(nameLatin1.toLowerCase());
 }

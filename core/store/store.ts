@@ -7,7 +7,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { assert, type Rng } from '../../net/types';
 import { err, Errors, type Reply } from '../../net/reply';
 import { dbAllowed, noPermDb } from './acl';
-import { findCommand, type StoreCommand } from './commands';
+import { commandNameOf, findCommand, type StoreCommand } from './commands';
 import type { Entry, EvictionPolicy, ExecResult, Mutation, Session, StoreOps, StoreOptions, UserRecord } from './types';
 import { bytesLatin1, decodeValue, encodeValue, latin1Bytes, type Payload } from './dump';
 import { serializeJson } from './json';
@@ -81,7 +81,7 @@ export class Store implements StoreOps {
   /** Leader/solo path: run one client command at local time nowMs. */
   execute(argv: readonly Buffer[], nowMs: number, session: Session): ExecResult {
     if (argv.length === 0) return { reply: err('ERR empty command'), mutations: EMPTY_MUTATIONS };
-    const c = findCommand(argv[0]!.toString('latin1'));
+    const c = findCommand(commandNameOf(argv[0]!));
     if (c === undefined) return { reply: unknownCommand(argv), mutations: EMPTY_MUTATIONS };
     const refused = this.checkCall(c, argv, session);
     if (refused !== null) return { reply: refused, mutations: EMPTY_MUTATIONS };

@@ -13,6 +13,7 @@ import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } 
 import { ReplyWriter, RespRequestParser, type Proto } from '../../net/resp/index';
 import type { NodeId } from '../../net/types';
 import { ackLevels, batchRequestsMax, type AckLevel, type WatchToken } from '../../core/node/protocol';
+import { commandNameOf } from '../../core/store';
 import type { CommandStat } from './command-stats';
 
 /** Replies queued (not yet written) before the connection stops reading. */
@@ -233,7 +234,7 @@ export class Connection {
 
   private onCommand(argv: Buffer[]): void {
     const startedMs = performance.now();
-    const name = argv[0] === undefined ? '' : argv[0].toString('latin1').toLowerCase();
+    const name = argv[0] === undefined ? '' : commandNameOf(argv[0]);
     this.lastCommand = name;
     if (!this.session.authenticated && !preAuthCommands.has(name)) {
       this.pushReady(err(Errors.noAuth));

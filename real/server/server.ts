@@ -28,6 +28,7 @@ import { serverTlsOptions, onRefusedHandshake } from '../tls';
 import { Connection, parseAck, type ConnectionHost } from './connection';
 import { infoText } from './info';
 import { Introspection } from './introspection';
+import type { CommandStat } from './command-stats';
 import { NodeMetrics } from './metrics';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -206,6 +207,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // ---- Connections ------------------------------------------------------------------
   /** CONFIG SET keepsake-ack changes the level new connections start with. */
   const defaultAck = { level: opts.defaultAck };
+  /** The stat of each known command name (a fixed set); other names share 'unknown'. */
+  const knownStats = new Map<string, CommandStat>();
+  const statFor = (name: string): CommandStat => {
+    const known = knownStats.get(name);
+    if (known !== undefined) return known;
+    // Label values come from a fixed set: a client inventing names must not grow the registry.
+    if (!storeCommandNames.has(name) && !serverCommandNames.has(name)) return introspection.stats.of('unknown');
+    const stat = introspection.stats.of(name);
+    knownStats.set(name, stat);
+    return stat;
+  };
   const host: ConnectionHost = {
     submit(conn, req, argv) {
       introspection.monitorFeed(conn, argv);
@@ -233,8 +245,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     statOf(conn, name) {
       // Commands queued inside MULTI are counted when EXEC runs them (as EXEC), not when queued.
       if (conn.session.multi !== null && !transactionControl.has(name)) return null;
-      // Label values come from a fixed set: a client inventing names must not grow the registry.
-      return introspection.stats.of(storeCommandNames.has(name) || serverCommandNames.has(name) ? name : 'unknown');
+      return statFor(name);
     },
     record(conn, stat, seconds, reply, argv) {
       introspection.record(stat, seconds, reply, argv, conn);
