@@ -5,6 +5,13 @@ import fs, { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { diskError, diskReadBytesMax, validFileName, type Disk, type DiskErrorCode, type DiskOp, type DiskResult } from '../net/disk';
 
+/**
+ * Appends up to this size are written synchronously, on the event loop: a write into the page
+ * cache takes microseconds, less than handing it to the thread pool and back (Redis writes its
+ * AOF on its main thread too). Larger writes and every fsync stay on the thread pool.
+ */
+export const syncAppendBytesMax = 256 * 1024;
+
 /** Open file descriptors kept for writing (the WAL segment being appended to, mostly). */
 export const realDiskHandlesMax = 16;
 
@@ -91,7 +98,8 @@ export class RealDisk implements Disk {
         if (h.size === null) h.size = (await call<fs.Stats>((cb) => fs.fstat(h.fd, cb))).size;
         const at = h.size;
         try {
-          await writeAll(h.fd, op.data, at);
+          if (op.data.length <= syncAppendBytesMax) writeAllSync(h.fd, op.data, at);
+          else await writeAll(h.fd, op.data, at);
         } catch (e) {
           h.size = null; // part of it may have landed: ask the file next time
           throw e;
@@ -185,6 +193,11 @@ async function writeAll(fd: number, data: Uint8Array, position: number): Promise
     const n = await call<number>((cb) => fs.write(fd, data, done, data.length - done, position + done, cb));
     done += n;
   }
+}
+
+function writeAllSync(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
 }
 
 function badName(op: DiskOp): string | null {
