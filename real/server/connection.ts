@@ -86,6 +86,8 @@ export class Connection {
   private flushScheduled = false;
   /** Set while a chunk's requests run: their replies are written once, when the chunk is done. */
   private pumping = false;
+  /** When the chunk being pumped arrived: the start of its commands' latency. */
+  private chunkAtMs = 0;
   /**
    * The chunk's store commands not yet sent to the Core: they go in one batch when the chunk
    * is parsed, or before any connection-level command runs (which may read what they did).
@@ -154,6 +156,7 @@ export class Connection {
 
   private pump(chunk: Buffer): void {
     this.lastCommandAtMs = Date.now();
+    this.chunkAtMs = performance.now();
     this.pumping = true;
     try {
       this.pumpChunk(chunk);
@@ -233,7 +236,7 @@ export class Connection {
   }
 
   private onCommand(argv: Buffer[]): void {
-    const startedMs = performance.now();
+    const startedMs = this.pumping ? this.chunkAtMs : performance.now();
     const name = argv[0] === undefined ? '' : commandNameOf(argv[0]);
     this.lastCommand = name;
     if (!this.session.authenticated && !preAuthCommands.has(name)) {

@@ -40,7 +40,7 @@ export class NodeMetrics {
     // into prom-client values when scraped.
     registerComputed(r, { name: 'keepsake_commands_total', help: 'Commands processed, by name and status (ok or error)', type: 'counter' }, () => commandCounterValues(commandStats));
     const durationName = 'keepsake_command_duration_seconds';
-    registerComputed(r, { name: durationName, help: 'Command latency from parse to reply (includes waiting for durability)', type: 'histogram' }, () => commandHistogramValues(durationName, commandStats));
+    registerComputed(r, { name: durationName, help: 'Command latency from the arrival of its request to its reply (includes waiting behind earlier commands of the same read and for durability)', type: 'histogram' }, () => commandHistogramValues(durationName, commandStats));
     this.connections = new client.Gauge({ name: 'keepsake_connected_clients', help: 'Client connections open now', registers: [r] });
     this.connectionsTotal = new client.Counter({ name: 'keepsake_connections_received_total', help: 'Client connections accepted', registers: [r] });
     this.fsyncSeconds = new client.Histogram({ name: 'keepsake_keeper_fsync_duration_seconds', help: 'Keeper fsync latency', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
