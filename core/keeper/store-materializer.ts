@@ -25,7 +25,9 @@ export function encodeMutationBatch(ms: readonly Mutation[]): Uint8Array {
     size += 1 + uintBytes(m.db) + arrayHeaderBytes(m.argv.length);
     for (const a of m.argv) size += binHeaderBytes(a.length) + a.length;
   }
-  const out = new Uint8Array(size);
+  // Buffer.allocUnsafe carves small payloads out of a shared pool: no ArrayBuffer of its own
+  // per write command (every byte is written below; the size check at the end proves it).
+  const out = Buffer.allocUnsafe(size);
   let p = writeArrayHeader(out, 0, ms.length);
   for (const m of ms) {
     out[p++] = 0x92; // fixarray of 2: [db, argv]
