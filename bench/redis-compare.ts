@@ -22,6 +22,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure } from './figures';
+import { nodeFlags } from '../real/node-flags';
 
 const clients = 50;
 const keyspace = 100_000;
@@ -215,7 +216,8 @@ async function startKeepsake(res: Resources, opts: { ack: 'memory' | 'quorum'; t
   const port = await freePort();
   const root = process.env['KEEPSAKE_BENCH_ROOT'] ?? repoRoot;
   const profDir = process.env['KEEPSAKE_BENCH_CPU_PROF'];
-  const nodeArgs = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+  // The flags bin/keepsake.js's shebang gives node (`keepsake server` as a user runs it).
+  const nodeArgs = [...nodeFlags, ...(profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])];
   const args = [...nodeArgs, join(root, 'bin', 'keepsake.js'), 'server', '--port', String(port), '--dir', dir, '--ack', opts.ack, '--no-metrics', '--log-level', 'warn'];
   if (!opts.tls) args.push('--insecure');
   const env = { ...process.env, KEEPSAKE_ADMIN_PASSWORD: password };
