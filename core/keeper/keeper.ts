@@ -738,6 +738,10 @@ export class Keeper implements Machine<KeeperMsg> {
   // ---- serving reads and catch-up -------------------------------------------------------
 
   private onFetch(from: NodeId, fromOffset: number, maxBytes: number): void {
+    // While recovering, what is durable is not known yet (as for k.query): an empty answer now
+    // could make a recovering Core settle for less than was acknowledged. Stay silent; the
+    // fetcher asks again.
+    if (this.phase === 'recovering') return this.note(`k.fetch from ${from} ignored while recovering`);
     if (this.phase !== 'serving' || fromOffset > this.durableOffset || fromOffset < 1) {
       return this.send(from, { type: 'k.entries', entries: [], durableOffset: this.durableOffset });
     }

@@ -46,6 +46,14 @@ export interface CoreConfig {
   readonly waitersMax: number;
   /** Clients whose last request id is remembered for duplicate suppression (oldest forgotten first). */
   readonly clientsTrackedMax: number;
+  /**
+   * While no request waits for durability (only `memory`-level writes), new entries go to the
+   * Keepers at most this long after they were appended, together, instead of at once: at the
+   * `memory` level nobody waits for the fsync, so one Keeper round per interval does the same
+   * job as one per write. A waiting request (any other level) ships everything at once.
+   * 0: always at once.
+   */
+  readonly lazyPumpMs: number;
   /** Planted bugs for checker tests (never set outside scenarios named bug-*). */
   readonly bugs?: { readonly splitTransactions?: boolean; readonly ignoreWatches?: boolean };
 }
@@ -61,6 +69,7 @@ export const coreConfigDefaults: Omit<CoreConfig, 'keepers'> = {
   pendingEntriesMax: 100_000,
   waitersMax: 100_000,
   clientsTrackedMax: 100_000,
+  lazyPumpMs: 2,
 };
 
 type Phase = 'recovering' | 'establishing' | 'serving' | 'fenced';
@@ -141,8 +150,10 @@ export class Core implements Machine<NodeMsg> {
    * a lost-update bug (Raft thesis §6.3 keeps client sessions for the same reason).
    */
   private readonly lastReq = new Map<NodeId, { req: number }>();
-  /** Set while a `c.batch` runs: appended entries wait for one pump at its end. */
-  private pumpDeferred = false;
+  /** Whether the 'lazy-pump' timer is armed (entries appended, nobody waiting for them yet). */
+  private lazyPumpArmed = false;
+  /** Entries up to here have been released to the Keepers (`pump` sends nothing beyond it). */
+  private shippedTail = 0;
   /**
    * WATCH support: the log offset of the last entry that modified each key (db + key), for the
    * most recently modified `modifiedKeysTrackedMax` keys; a key forgotten from the map was last
@@ -184,6 +195,9 @@ export class Core implements Machine<NodeMsg> {
     if (this.toServe.size > 0) effects.push(...this.serveBlocked(nowMs));
     const rearm = this.rearmBlockTimer(nowMs);
     if (rearm.length > 0) effects.push(...rearm);
+    // Entries appended by this input go to the Keepers now, or soon if nobody waits for them.
+    const ship = this.pumpIfNeeded(nowMs);
+    if (ship.length > 0) effects.push(...ship);
     return effects;
   }
 
@@ -249,6 +263,10 @@ export class Core implements Machine<NodeMsg> {
         return this.recoveryTick(nowMs);
       case 'pump':
         return [...this.pump(nowMs, true), { type: 'timer', name: 'pump', afterMs: this.cfg.appendRetryMs }];
+      case 'lazy-pump':
+        this.lazyPumpArmed = false;
+        this.shippedTail = this.tail;
+        return this.pump(nowMs, false);
       case 'sweep':
         return [...this.sweep(nowMs), { type: 'timer', name: 'sweep', afterMs: this.cfg.sweepIntervalMs }];
       case 'restart-recovery':
@@ -270,6 +288,7 @@ export class Core implements Machine<NodeMsg> {
     this.store = this.freshStore();
     this.tail = 0;
     this.tailTerm = 0;
+    this.shippedTail = 0;
     this.pending = [];
     this.retainedBaseTerm = 0;
     this.waiters = [];
@@ -370,6 +389,10 @@ export class Core implements Machine<NodeMsg> {
         this.stats.recoveredEntries += 1;
       }
       if (msg.entries.length === 0 && this.tail < this.recoveryTarget) {
+        // Nothing sent although it claims more (busy, or it could not read its next record):
+        // ask again on the recovery timer (and start over with another source if it stays so).
+        // Settling here would establish a term below acknowledged entries.
+        if (msg.durableOffset > this.tail) return [];
         // The source has less than it claimed (it truncated a corrupt tail?): settle for what it has.
         this.recoveryTarget = this.tail;
       }
@@ -381,6 +404,7 @@ export class Core implements Machine<NodeMsg> {
   private establishTerm(nowMs: number): Effect<NodeMsg>[] {
     this.phase = 'establishing';
     this.term += 1;
+    this.shippedTail = this.tail; // recovered entries: any Keeper that lacks them is sent them
     for (const v of this.keepers.values()) {
       v.acceptedTerm = false;
       v.durable = 0;
@@ -414,17 +438,17 @@ export class Core implements Machine<NodeMsg> {
 
   // ---- Client requests -------------------------------------------------------------
 
-  /** A pipelined run of requests: each as if sent alone, their entries shipped in one append. */
+  /**
+   * A pipelined run of requests: each as if sent alone. Their entries are shipped together at
+   * the end of the step (as every step's are: `pumpIfNeeded`).
+   */
   private onBatch(from: NodeId, reqs: readonly ClientRequest[], nowMs: number): Effect<NodeMsg>[] {
     const out: Effect<NodeMsg>[] = [];
-    this.pumpDeferred = true;
     for (let i = 0; i < reqs.length; i++) {
       const r = reqs[i]!;
       const effects = i < batchRequestsMax ? this.onClientRequest(from, r, nowMs) : replyEffect(from, r.req, err(CoreErrors.batchTooLarge), 0);
       for (const e of effects) out.push(e);
     }
-    this.pumpDeferred = false;
-    for (const e of this.pump(nowMs, false)) out.push(e);
     return out;
   }
 
@@ -689,8 +713,34 @@ export class Core implements Machine<NodeMsg> {
     this.pending.push(entry);
     this.stats.entriesAppended += 1;
     this.noteModified(mutations, entry.offset);
-    // Inside a batch the entries are shipped once, at its end.
-    return this.pumpDeferred ? [] : this.pump(nowMs, false);
+    // Shipped at the end of the step (`pumpIfNeeded`), with every other entry of the step.
+    return [];
+  }
+
+  /**
+   * End of every step: send the Keepers the entries they lack — at once if a request waits for
+   * durability (or a full batch is ready, or the term is being established), else within
+   * `lazyPumpMs` (one timer, armed once).
+   */
+  private pumpIfNeeded(nowMs: number): Effect<NodeMsg>[] {
+    if (this.phase !== 'serving' && this.phase !== 'establishing') return [];
+    // Only entries appended since the last release: resending what a Keeper lacks is the job
+    // of its answers and of the retry timer (resending here after a refusal would loop).
+    const fresh = this.tail - this.shippedTail;
+    if (fresh <= 0) return [];
+    const urgent = this.cfg.lazyPumpMs <= 0 || this.phase === 'establishing' || this.waiters.length > 0 || fresh >= batchEntriesMax;
+    if (urgent) {
+      this.shippedTail = this.tail;
+      const out = this.pump(nowMs, false);
+      if (this.lazyPumpArmed) {
+        this.lazyPumpArmed = false;
+        out.push({ type: 'cancelTimer', name: 'lazy-pump' });
+      }
+      return out;
+    }
+    if (this.lazyPumpArmed) return [];
+    this.lazyPumpArmed = true;
+    return [{ type: 'timer', name: 'lazy-pump', afterMs: this.cfg.lazyPumpMs }];
   }
 
   // ---- Shipping entries to Keepers -------------------------------------------------
@@ -703,23 +753,24 @@ export class Core implements Machine<NodeMsg> {
   private pump(nowMs: number, retry: boolean): Effect<NodeMsg>[] {
     if (this.phase !== 'serving' && this.phase !== 'establishing') return [];
     const out: Effect<NodeMsg>[] = [];
+    const limit = Math.min(this.tail, this.shippedTail);
     for (const [id, v] of this.keepers) {
       if (retry && nowMs - v.progressAtMs >= this.cfg.appendRetryMs && v.sentUpTo > v.durable) v.sentUpTo = v.durable;
-      if (v.sentUpTo >= this.tail) continue;
+      if (v.sentUpTo >= limit) continue;
       const from = v.sentUpTo + 1;
       const first = this.pending[0];
       if (!first || from < first.offset) {
         // We no longer hold what it lacks: an empty append at our tail tells it how far behind it
         // is, and it fetches the gap from its peers (by offset). Resent on every retry tick.
         if (retry) {
-          out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: this.tail, prevTerm: this.tailTerm, entries: [] } });
+          out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: limit, prevTerm: limit === this.tail ? this.tailTerm : this.termAt(limit), entries: [] } });
           out.push({ type: 'note', text: `keeper ${id} at ${v.durable} lags behind retained entries (from ${first?.offset ?? this.tail + 1}): told to catch up from peers` });
           v.sentUpTo = Math.max(v.durable, v.sentUpTo);
         }
         continue;
       }
       const startIdx = from - first.offset;
-      const entries = this.pending.slice(startIdx, startIdx + batchEntriesMax);
+      const entries = this.pending.slice(startIdx, Math.min(startIdx + batchEntriesMax, limit - first.offset + 1));
       const prev = startIdx > 0 ? this.pending[startIdx - 1]! : null;
       const prevTerm = prev ? prev.term : from - 1 === 0 ? 0 : this.termAt(from - 1);
       out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: from - 1, prevTerm, entries } });
@@ -790,7 +841,8 @@ export class Core implements Machine<NodeMsg> {
     this.waiters = [];
     for (const b of this.blocked) out.push({ type: 'send', to: b.from, msg: { type: 'c.reply', req: b.req, reply: err(CoreErrors.unblockedLeadership), offset: 0 } });
     this.blocked = [];
-    out.push({ type: 'note', text: `core fenced by term ${term}: recovering again` }, { type: 'cancelTimer', name: 'pump' }, { type: 'cancelTimer', name: 'sweep' });
+    this.lazyPumpArmed = false;
+    out.push({ type: 'note', text: `core fenced by term ${term}: recovering again` }, { type: 'cancelTimer', name: 'pump' }, { type: 'cancelTimer', name: 'sweep' }, { type: 'cancelTimer', name: 'lazy-pump' });
     return [...out, { type: 'timer', name: 'restart-recovery', afterMs: 0 }];
   }
 

@@ -160,9 +160,9 @@ export class Connection {
     this.pumping = true;
     try {
       this.pumpChunk(chunk);
+      this.submitPending();
     } finally {
       this.pumping = false;
-      this.submitPending();
     }
     // The replies the chunk's requests got at once (reads, `memory`-level writes) go out now,
     // in one write; later ones (awaiting durability) are flushed by `scheduleFlush`.

@@ -58,9 +58,34 @@ describe('Core', () => {
     const msg: NodeMsg = { type: 'c.req', req: 7, argv: [b('INCR'), b('n')], db: 0, user: null, ack: 'memory' };
     const first = core.step({ type: 'message', from: C, msg }, now);
     const second = core.step({ type: 'message', from: C, msg }, now + 1);
-    expect(appends(first)).toHaveLength(1);
-    expect(appends(second)).toHaveLength(0);
+    expect(replies(first)).toHaveLength(1);
     expect(replies(second)).toEqual([]);
+    expect(core.view().tail).toBe(1);
+    expect(core.view().store.execute([b('GET'), b('n')], now + 2, { db: 0, user: null }).reply).toEqual({ t: 'bulk', b: b('1') });
+  });
+
+  it('memory-level entries go to the Keepers together within lazyPumpMs; a waiting request ships everything at once', () => {
+    const { core, now } = servingCore();
+    const req = (i: number, ack: 'memory' | 'quorum'): NodeMsg => ({ type: 'c.req', req: i, argv: [b('INCR'), b('n')], db: 0, user: null, ack });
+    const timers = (effects: Effect<NodeMsg>[]) => effects.flatMap((e) => (e.type === 'timer' && e.name === 'lazy-pump' ? [e.afterMs] : []));
+    const first = core.step({ type: 'message', from: C, msg: req(1, 'memory') }, now);
+    expect(replies(first)).toHaveLength(1); // answered at once
+    expect(appends(first)).toEqual([]);
+    expect(timers(first)).toEqual([coreConfigDefaults.lazyPumpMs]);
+    const second = core.step({ type: 'message', from: C, msg: req(2, 'memory') }, now);
+    expect(appends(second)).toEqual([]);
+    expect(timers(second)).toEqual([]); // armed once
+    const fired = core.step({ type: 'timeout', name: 'lazy-pump' }, now + coreConfigDefaults.lazyPumpMs);
+    expect(appends(fired).map((m) => m.entries.map((e) => e.offset))).toEqual([[1, 2]]);
+    // Another memory-level write, then one at quorum: both leave in the quorum write's step.
+    const third = core.step({ type: 'message', from: C, msg: req(3, 'memory') }, now + 3);
+    expect(timers(third)).toHaveLength(1);
+    const fourth = core.step({ type: 'message', from: C, msg: req(4, 'quorum') }, now + 3);
+    expect(appends(fourth).map((m) => m.entries.map((e) => e.offset))).toEqual([[3, 4]]);
+    expect(fourth.some((e) => e.type === 'cancelTimer' && e.name === 'lazy-pump')).toBe(true);
+    expect(replies(fourth)).toEqual([]); // waits for the Keeper
+    const acked = core.step({ type: 'message', from: K, msg: { type: 'k.appendOk', term: 4, durableOffset: 4 } }, now + 4);
+    expect(replies(acked).map((r) => r.req)).toEqual([4]);
   });
 
   it('a Keeper acknowledging a higher term fences the Core and sends it back to recovery', () => {
