@@ -13,6 +13,7 @@
 // - liveness: after every fault heals, the read-back completes within `livenessMs`.
 
 import { Colocated } from '../core/node/colocated';
+import { CoreSnapshots } from '../core/node/core-snapshots';
 import { Core, coreConfigDefaults, type CoreConfig } from '../core/node/core';
 import { isKeeperMsg, keeperNode } from '../core/node/keeper-node';
 import { StoreMaterializer } from '../core/keeper/store-materializer';
@@ -413,15 +414,15 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
     byClient.set(probeClient, probeOps);
 
     const coreCfg: CoreConfig = { ...coreConfigDefaults, keepers: top.keepers, ...(cfg.coreBugs ? { bugs: cfg.coreBugs } : {}) };
-    const keeperOf = (id: NodeId, env: MachineEnv) => {
-      const materializer = new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng });
+    const keeperOf = (id: NodeId, env: MachineEnv, source?: CoreSnapshots) => {
+      const materializer = source === undefined ? new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng }) : undefined;
       const keeper = new Keeper({
         id,
         peers: top.keepers.filter((k) => k !== id),
         snapshotEveryRecords: cfg.keeper.snapshotEveryRecords,
         snapshotEveryBytes: 64 * 1024 * 1024,
         segmentBytesMax: cfg.keeper.segmentBytesMax,
-        stateMachine: materializer,
+        stateMachine: materializer ?? source!,
       });
       return { keeper, materializer };
     };
@@ -433,8 +434,11 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
               id: top.coreHost,
               factory: (env: MachineEnv) => {
                 const core = new Core({ ...env, id: top.coreId }, coreCfg);
-                const { keeper, materializer } = keeperOf(top.keepers[0]!, env);
-                machines.set(top.coreHost, { core, keeper, materializer });
+                // As in the real solo server: the Keeper snapshots the Core's store.
+                const snapshots = new CoreSnapshots();
+                snapshots.attach(core);
+                const { keeper } = keeperOf(top.keepers[0]!, env, snapshots);
+                machines.set(top.coreHost, { core, keeper });
                 return new Colocated<NodeMsg>(
                   top.coreHost,
                   [

@@ -39,6 +39,19 @@ export interface SnapshotMaterializer {
   apply(payload: Uint8Array): void;
   snapshot(): Uint8Array;
   restore(bytes: Uint8Array): void;
+  /**
+   * Optional: the state is kept elsewhere (the store of a Core in the same process), so the
+   * Keeper materializes nothing and takes its snapshots from there. The snapshot is of that
+   * state at its own offset, which may be ahead of the Keeper's durable offset: the Keeper
+   * holds it until its log is durable up to there. Null: no snapshot to be had now.
+   */
+  snapshotAhead?(): AheadSnapshot | null;
+}
+
+export interface AheadSnapshot {
+  readonly offset: number;
+  readonly term: number;
+  readonly data: Uint8Array;
 }
 
 export interface KeeperConfig {
@@ -176,6 +189,8 @@ export class Keeper implements Machine<KeeperMsg> {
   private bytesSinceSnapshot = 0;
   /** Size of the newest snapshot's state (written or loaded), for `snapshotGrowthPercent`. */
   private lastSnapshotBytes = 0;
+  /** A snapshot from `snapshotAhead` waiting for the durable log to reach its offset. */
+  private heldSnapshot: AheadSnapshot | null = null;
   private corruptRanges: CorruptRange[] = [];
   private readonly counters: KeeperStats = {
     appendsAccepted: 0,
@@ -669,12 +684,29 @@ export class Keeper implements Machine<KeeperMsg> {
   /** Write a snapshot when the schedule says so (or now, when `force`d by an operator's SAVE). */
   private maybeCompact(force = false): void {
     if (this.phase !== 'serving' || this.compacting || this.installing) return;
+    const held = this.heldSnapshot;
+    if (held !== null) {
+      if (held.offset > this.durableOffset) return; // the log is not durable up to it yet
+      this.heldSnapshot = null;
+      // Written only if it is of this log (the term at its offset agrees) and still news;
+      // otherwise dropped (the next due point takes a fresh one).
+      if (held.offset > this.snapshotOffset && this.termAt(held.offset) === held.term) this.writeSnapshot(held.offset, held.term, held.data);
+      return;
+    }
     const records = this.durableOffset - this.snapshotOffset;
     if (records === 0 || (!force && this.durableOffset <= this.compactFailedAt)) return;
     if (!force && !this.snapshotDue(records)) return;
+    if (this.sm.snapshotAhead !== undefined) {
+      const ahead = this.sm.snapshotAhead();
+      if (ahead === null || ahead.offset <= this.snapshotOffset) return;
+      this.heldSnapshot = ahead;
+      return this.maybeCompact(force);
+    }
     const offset = this.durableOffset;
-    const term = this.termAt(offset)!;
-    const data = this.sm.snapshot();
+    this.writeSnapshot(offset, this.termAt(offset)!, this.sm.snapshot());
+  }
+
+  private writeSnapshot(offset: number, term: number, data: Uint8Array): void {
     if (data.length > snapshotDataBytesMax) {
       this.compactFailedAt = offset;
       return this.note(`snapshot at ${offset} is ${data.length} bytes, above snapshotDataBytesMax`);
@@ -864,6 +896,7 @@ export class Keeper implements Machine<KeeperMsg> {
     this.laneBusy = this.syncInFlight = this.writing = this.rotating = this.heardPeer = this.recoveryBroken = false;
     this.creating = null;
     this.compacting = this.installing = this.fencing = false;
+    this.heldSnapshot = null;
     this.inbox = [];
     this.waiters = [];
     this.writeBlocked = null;

@@ -137,7 +137,7 @@ export function decodeMutationBatch(bytes: Uint8Array): BatchDecode {
  * Payload bytes a StoreMaterializer holds undecoded before it applies them. Applying lazily
  * (at snapshot time) keeps the decode off the write path; this bounds the memory it costs.
  */
-export const materializerQueuedBytesMax = 64 * 1024 * 1024;
+export const materializerQueuedBytesMax = 256 * 1024;
 
 /** Size of the slabs the queued payloads are copied into. */
 export const materializerSlabBytes = 1024 * 1024;

@@ -947,6 +947,15 @@ export class Core implements Machine<NodeMsg> {
   }
 
   /** Read-only views for invariant checkers, tests and INFO. */
+  /**
+   * The store as a snapshot at the log tail (offset and term of the last applied entry), for a
+   * Keeper in the same process (`CoreSnapshots`); null unless serving.
+   */
+  snapshotPoint(): { readonly offset: number; readonly term: number; readonly data: Uint8Array } | null {
+    if (this.phase !== 'serving') return null;
+    return { offset: this.tail, term: this.tailTerm, data: this.store.snapshot() };
+  }
+
   /** The phase (what `view().phase` says, without building the view). */
   get phaseNow(): Phase {
     return this.phase;

@@ -14,7 +14,7 @@ import { Colocated } from '../../core/node/colocated';
 import { Core, coreConfigDefaults, type CoreConfig } from '../../core/node/core';
 import { blockingKinds } from '../../core/node/blocking';
 import { isKeeperMsg, keeperNode } from '../../core/node/keeper-node';
-import { StoreMaterializer } from '../../core/keeper/store-materializer';
+import { CoreSnapshots } from '../../core/node/core-snapshots';
 import { multiCommandsMax, watchedKeysMax, type AckLevel, type ClientRequest, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
 import { commandTable, findCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
@@ -115,6 +115,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     disk,
     factory: (env) => {
       core = new Core({ ...env, id: coreId }, coreCfg);
+      // The Keeper snapshots the Core's store (no second copy of the data in this process).
+      const snapshots = new CoreSnapshots();
+      snapshots.attach(core);
       keeper = new Keeper({
         id: keeperId,
         peers: [],
@@ -122,7 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         snapshotEveryBytes: snapshotEveryBytesMin,
         snapshotGrowthPercent,
         segmentBytesMax: 16 * 1024 * 1024,
-        stateMachine: new StoreMaterializer({ maxmemoryBytes: 0, policy: 'noeviction', rng: env.rng }),
+        stateMachine: snapshots,
       });
       return new Colocated<NodeMsg>(
         soloId,
