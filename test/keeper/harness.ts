@@ -61,8 +61,7 @@ export class Harness {
   private deferred: { node: NodeId; eff: Effect<KeeperMsg> & { type: 'disk' } }[] = [];
   private steps = 0;
 
-  add(cfg: Omit<KeeperConfig, 'stateMachine'>, disk = new SimDisk()): Node {
-    const sm = new ToyLog();
+  add(cfg: Omit<KeeperConfig, 'stateMachine'>, disk = new SimDisk(), sm: ToyLog = new ToyLog()): Node {
     const node: Node = { keeper: new Keeper({ ...cfg, stateMachine: sm }), sm, disk, up: true };
     this.nodes.set(cfg.id, node);
     this.configs.set(cfg.id, cfg);
