@@ -2,14 +2,16 @@
 // 50 clients, SET and GET, pipeline 1 and 16, plaintext and TLS, at the `memory`
 // acknowledgement level against redis with no persistence; and SET at the fsync-per-write
 // level (`--ack quorum`, solo node: the embedded Keeper fsyncs) against redis with
-// `appendonly yes appendfsync always`. Every ratio is Keepsake/Redis from the same run.
+// `appendonly yes appendfsync always`. Every ratio is Keepsake/Redis from the same run: medians of
+// interleaved rounds of both servers.
 // Server CPU per request: utime+stime of the server process from /proc/<pid>/stat, before
 // and after each redis-benchmark run, divided by the requests of that run.
 //
 //   npm run bench redis                         (runs scripts/ensure-redis.sh first)
 //   KEEPSAKE_BENCH_N=20000 npm run bench redis  (smaller runs)
 // Knobs: KEEPSAKE_BENCH_N (requests at pipeline 1; pipeline 16 runs 5x that; fsync runs use
-// KEEPSAKE_BENCH_FSYNC_N, default N/2), KEEPSAKE_BENCH_ROOT (a checkout whose bin/keepsake.js
+// KEEPSAKE_BENCH_FSYNC_N, default N/2), KEEPSAKE_BENCH_ROUNDS (interleaved rounds per comparison,
+// medians reported; default 3), KEEPSAKE_BENCH_ROOT (a checkout whose bin/keepsake.js
 // to run; default this one), KEEPSAKE_BENCH_CPU_PROF=<dir> (run Keepsake under
 // `node --cpu-prof`; profiles land in <dir> when it stops).
 // Keepsake must run commands pipelined after AUTH only once AUTH has finished (redis-benchmark
@@ -30,6 +32,8 @@ const valueBytes = 16;
 const pipelines = [1, 16] as const;
 const defaultRequestsP1 = 100_000;
 const p16RequestsFactor = 5;
+/** Rounds per comparison (KEEPSAKE_BENCH_ROUNDS); the reported figures are medians. */
+const compareRounds = envInt('KEEPSAKE_BENCH_ROUNDS', 3);
 const startupTimeoutMs = 60_000;
 const stopTimeoutMs = 15_000;
 const benchmarkTimeoutMs = 240_000;
@@ -124,9 +128,26 @@ async function fsyncLevel(res: Resources, requestsP1: number): Promise<Figure[]>
 }
 
 /** One configuration: Keepsake then Redis, back to back, and the four figures. */
+/**
+ * One comparison: `compareRounds` rounds, each running both servers back to back (alternating
+ * which goes first), and the median of each server's figures. This machine's speed wanders by
+ * 20-30% from minute to minute; medians of interleaved runs keep one slow minute from deciding
+ * a ratio.
+ */
 async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pipeline, requests: number): Promise<Figure[]> {
-  const k = await benchmarkRun(ks, op, p, requests);
-  const r = await benchmarkRun(rd, op, p, requests);
+  const ksRuns: RunResult[] = [];
+  const rdRuns: RunResult[] = [];
+  for (let round = 0; round < compareRounds; round++) {
+    if (round % 2 === 0) {
+      ksRuns.push(await benchmarkRun(ks, op, p, requests));
+      rdRuns.push(await benchmarkRun(rd, op, p, requests));
+    } else {
+      rdRuns.push(await benchmarkRun(rd, op, p, requests));
+      ksRuns.push(await benchmarkRun(ks, op, p, requests));
+    }
+  }
+  const k = medianRun(ksRuns);
+  const r = medianRun(rdRuns);
   process.stderr.write(
     `  ${prefix}: keepsake ${Math.round(k.opsPerSec)} ops/s ${round(k.cpuUsPerRequest, 2)} us/req | redis ${Math.round(r.opsPerSec)} ops/s ${round(r.cpuUsPerRequest, 2)} us/req\n`,
   );
@@ -139,6 +160,16 @@ async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pip
     // Below one clock tick of Redis CPU (tiny KEEPSAKE_BENCH_N) the ratio means nothing: left out.
     ...(r.cpuUsPerRequest > 0 ? [{ name: `${prefix}.ratio_cpu_per_request`, value: round(k.cpuUsPerRequest / r.cpuUsPerRequest, 3), unit: 'keepsake/redis' }] : []),
   ];
+}
+
+/** Median ops/s and median CPU per request of several runs (each median taken on its own). */
+function medianRun(runs: readonly RunResult[]): RunResult {
+  const med = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  return { opsPerSec: med(runs.map((x) => x.opsPerSec)), cpuUsPerRequest: med(runs.map((x) => x.cpuUsPerRequest)) };
 }
 
 /**
