@@ -41,7 +41,7 @@ const pollIntervalMs = 100;
 const password = 'keepsake-bench-password';
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-type Server = 'keepsake' | 'redis';
+type Server = 'keepsake' | 'redis' | 'node-floor';
 type Transport = 'plain' | 'tls';
 type Op = 'set' | 'get';
 type Pipeline = (typeof pipelines)[number];
@@ -101,7 +101,13 @@ async function memoryLevel(res: Resources, requestsP1: number): Promise<Figure[]
   const ksTls = await startKeepsake(res, { ack: 'memory', tls: true });
   const ksPlain = await startKeepsake(res, { ack: 'memory', tls: false });
   const redis = await startRedis(res, { fsync: false, tlsFrom: ksTls.caCertPath === null ? null : dirOf(ksTls.caCertPath) });
+  const floor = await startNodeFloor(res);
   const out: Figure[] = [];
+  // The floor: a Node.js server that only frames requests and answers a miss (GET, plaintext).
+  for (const p of pipelines) {
+    const n = p === 1 ? requestsP1 : requestsP1 * p16RequestsFactor;
+    out.push(...(await compareOne(`compare.node_floor.get.p${p}`, { running: floor, transport: 'plain' }, { running: redis, transport: 'plain' }, 'get', p, n, 'node_floor')));
+  }
   for (const transport of ['plain', 'tls'] as const) {
     const keepsake = transport === 'plain' ? ksPlain : ksTls;
     out.push(...(await connectionCost(`compare.${transport}`, { running: keepsake, transport }, { running: redis, transport })));
@@ -134,7 +140,7 @@ async function fsyncLevel(res: Resources, requestsP1: number): Promise<Figure[]>
  * 20-30% from minute to minute; medians of interleaved runs keep one slow minute from deciding
  * a ratio.
  */
-async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pipeline, requests: number): Promise<Figure[]> {
+async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pipeline, requests: number, label = 'keepsake'): Promise<Figure[]> {
   const ksRuns: RunResult[] = [];
   const rdRuns: RunResult[] = [];
   for (let round = 0; round < compareRounds; round++) {
@@ -149,16 +155,16 @@ async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pip
   const k = medianRun(ksRuns);
   const r = medianRun(rdRuns);
   process.stderr.write(
-    `  ${prefix}: keepsake ${Math.round(k.opsPerSec)} ops/s ${round(k.cpuUsPerRequest, 2)} us/req | redis ${Math.round(r.opsPerSec)} ops/s ${round(r.cpuUsPerRequest, 2)} us/req\n`,
+    `  ${prefix}: ${label} ${Math.round(k.opsPerSec)} ops/s ${round(k.cpuUsPerRequest, 2)} us/req | redis ${Math.round(r.opsPerSec)} ops/s ${round(r.cpuUsPerRequest, 2)} us/req\n`,
   );
   return [
-    { name: `${prefix}.keepsake_ops_per_s`, value: Math.round(k.opsPerSec), unit: 'ops/s' },
+    { name: `${prefix}.${label}_ops_per_s`, value: Math.round(k.opsPerSec), unit: 'ops/s' },
     { name: `${prefix}.redis_ops_per_s`, value: Math.round(r.opsPerSec), unit: 'ops/s' },
-    { name: `${prefix}.keepsake_cpu_us_per_request`, value: round(k.cpuUsPerRequest, 3), unit: 'us/request' },
+    { name: `${prefix}.${label}_cpu_us_per_request`, value: round(k.cpuUsPerRequest, 3), unit: 'us/request' },
     { name: `${prefix}.redis_cpu_us_per_request`, value: round(r.cpuUsPerRequest, 3), unit: 'us/request' },
-    { name: `${prefix}.ratio_ops`, value: round(k.opsPerSec / r.opsPerSec, 3), unit: 'keepsake/redis' },
+    { name: `${prefix}.ratio_ops`, value: round(k.opsPerSec / r.opsPerSec, 3), unit: `${label}/redis` },
     // Below one clock tick of Redis CPU (tiny KEEPSAKE_BENCH_N) the ratio means nothing: left out.
-    ...(r.cpuUsPerRequest > 0 ? [{ name: `${prefix}.ratio_cpu_per_request`, value: round(k.cpuUsPerRequest / r.cpuUsPerRequest, 3), unit: 'keepsake/redis' }] : []),
+    ...(r.cpuUsPerRequest > 0 ? [{ name: `${prefix}.ratio_cpu_per_request`, value: round(k.cpuUsPerRequest / r.cpuUsPerRequest, 3), unit: `${label}/redis` }] : []),
   ];
 }
 
@@ -261,6 +267,14 @@ async function startKeepsake(res: Resources, opts: { ack: 'memory' | 'quorum'; t
 }
 
 /** redis-server in a temp dir; with TLS on a second port using Keepsake's node CA and server certificate. */
+/** bench/node-floor-server.mjs: what any Node.js RESP server pays per request (see the file). */
+async function startNodeFloor(res: Resources): Promise<Running> {
+  const port = await freePort();
+  const running = launch(res, 'node-floor', process.execPath, [join(repoRoot, 'bench', 'node-floor-server.mjs'), String(port)], { cwd: repoRoot, env: process.env }, { plain: port, tls: null }, null, 'SIGTERM');
+  await waitListening(running, port);
+  return running;
+}
+
 async function startRedis(res: Resources, opts: { fsync: boolean; tlsFrom: string | null }): Promise<Running> {
   const dir = tempDir(res, `redis-${opts.fsync ? 'fsync' : 'memory'}-`);
   const port = await freePort();
