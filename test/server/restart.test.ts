@@ -17,6 +17,32 @@ const servers = new ChildServers();
 
 afterAll(() => servers.cleanup());
 
+describe('snapshots of the Core\'s store', () => {
+  it('kill -9 after the Keeper wrote several: the restart recovers every acknowledged write from the newest and the log after it', async () => {
+    const dir = servers.dir(tempDir('snapshots'));
+    let snapshots: string[] = [];
+    const { again, report } = await killRound(
+      servers,
+      dir,
+      600,
+      (c) => (c % 2 === 0 ? 'quorum' : 'memory'),
+      () => {
+        snapshots = readdirSync(path.join(dir, 'wal')).filter((n) => n.endsWith('.snap'));
+      },
+      '',
+      ['--snapshot-every', '40'],
+    );
+    try {
+      expect(snapshots.length).toBeGreaterThan(0); // written before the kill (older ones deleted)
+      expect(report.details).toEqual([]);
+      const samples = await scrape(again.metricsPort);
+      expect(samples.get('keepsake_keeper_durable_offset')).toBeGreaterThan(40);
+    } finally {
+      await killChild(again);
+    }
+  });
+});
+
 describe('a torn WAL tail after kill -9', () => {
   it('is truncated, not applied, and the server serves every acknowledged write', async () => {
     const dir = servers.dir(tempDir('torn'));

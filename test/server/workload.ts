@@ -128,8 +128,9 @@ export async function killRound(
   levelOf: (c: number) => AckLevel,
   beforeRestart?: () => void,
   keyPrefix = '',
+  serverArgs: string[] = [],
 ) {
-  const s = await servers.start(dir);
+  const s = await servers.start(dir, serverArgs);
   const w = new Workload({ port: s.port, caPath: null, clients: 8, levelOf, setKeys: 40, counterKeys: 4, keyPrefix });
   await w.start();
   await sleep(killAfterMs);
@@ -138,7 +139,7 @@ export async function killRound(
   expect(exit.signal).toBe('SIGKILL');
   const history = await w.stop();
   beforeRestart?.();
-  const again = await servers.start(dir);
+  const again = await servers.start(dir, serverArgs);
   const recovered = await readBack(again.port, null, w.keys);
   const report = checkRecovered(w, history, recovered, killedAtMs);
   return { again, w, history, recovered, report, killedAtMs };
