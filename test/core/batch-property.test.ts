@@ -30,7 +30,7 @@ const command = fc.oneof(
   key.map((k) => ['LPOP', `l${k}`]),
   fc.tuple(key, key).map(([k1, k2]) => ['MGET', k1, k2]),
   key.map((k) => ['EXPIRE', k, '100']),
-  fc.constant(['NOSUCHCOMMAND', 'a']),
+  fc.constant<string[]>(['NOSUCHCOMMAND', 'a']),
 );
 const request = fc.record({ argv: command, ack: fc.constantFrom<AckLevel>('memory', 'quorum') });
 
