@@ -128,14 +128,11 @@ export function decodeMutationBatch(bytes: Uint8Array): BatchDecode {
 }
 
 /**
- * Applies payloads lazily: they queue up and are applied in order when the store is looked at
- * (a snapshot, an invariant check). A Keeper only needs the materialized store to write
- * snapshots, so the write path pays for decoding and applying once per snapshot interval instead
- * of on every append. The queue is bounded by the Keeper's snapshot schedule.
- */
-/**
- * Payload bytes a StoreMaterializer holds undecoded before it applies them. Applying lazily
- * (at snapshot time) keeps the decode off the write path; this bounds the memory it costs.
+ * Payload bytes a StoreMaterializer holds undecoded before it applies them: payloads queue up
+ * (copied into slabs) and are applied in order in runs of this size, or when the store is
+ * looked at (a snapshot, an invariant check). Every payload is decoded and applied once either
+ * way; runs keep that work smooth (no long pause at snapshot time) and the queue small.
+ * (A Keeper that shares its process with the Core keeps no store at all: core/node/core-snapshots.ts.)
  */
 export const materializerQueuedBytesMax = 256 * 1024;
 
