@@ -47,63 +47,38 @@ const arrayHeaderBytes = (n: number): number => (n < 16 ? 1 : n < 0x10000 ? 3 : 
 const binHeaderBytes = (n: number): number => (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
 const uintBytes = (n: number): number => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
 
-function writeArrayHeader(out: Uint8Array, p: number, n: number): number {
-  if (n < 16) {
-    out[p] = 0x90 | n;
-    return p + 1;
-  }
-  if (n < 0x10000) {
-    out[p] = 0xdc;
-    return writeU16(out, p + 1, n);
-  }
-  out[p] = 0xdd;
-  return writeU32(out, p + 1, n);
+function writeArrayHeader(out: Buffer, p: number, n: number): number {
+  if (n >= 16) return writeWide(out, p, n, 0xdc, 0xdd);
+  out[p] = 0x90 | n; // fixarray
+  return p + 1;
 }
 
-function writeBinHeader(out: Uint8Array, p: number, n: number): number {
-  if (n < 0x100) {
-    out[p] = 0xc4;
-    out[p + 1] = n;
-    return p + 2;
-  }
-  if (n < 0x10000) {
-    out[p] = 0xc5;
-    return writeU16(out, p + 1, n);
-  }
-  out[p] = 0xc6;
-  return writeU32(out, p + 1, n);
-}
-
-function writeUint(out: Uint8Array, p: number, n: number): number {
-  if (n < 0x80) {
-    out[p] = n;
-    return p + 1;
-  }
-  if (n < 0x100) {
-    out[p] = 0xcc;
-    out[p + 1] = n;
-    return p + 2;
-  }
-  if (n < 0x10000) {
-    out[p] = 0xcd;
-    return writeU16(out, p + 1, n);
-  }
-  out[p] = 0xce;
-  return writeU32(out, p + 1, n);
-}
-
-function writeU16(out: Uint8Array, p: number, n: number): number {
-  out[p] = n >>> 8;
-  out[p + 1] = n & 0xff;
+function writeBinHeader(out: Buffer, p: number, n: number): number {
+  if (n >= 0x100) return writeWide(out, p, n, 0xc5, 0xc6);
+  out[p] = 0xc4; // bin8
+  out[p + 1] = n;
   return p + 2;
 }
 
-function writeU32(out: Uint8Array, p: number, n: number): number {
-  out[p] = n >>> 24;
-  out[p + 1] = (n >>> 16) & 0xff;
-  out[p + 2] = (n >>> 8) & 0xff;
-  out[p + 3] = n & 0xff;
-  return p + 4;
+function writeUint(out: Buffer, p: number, n: number): number {
+  if (n >= 0x100) return writeWide(out, p, n, 0xcd, 0xce);
+  if (n < 0x80) {
+    out[p] = n; // positive fixint
+    return p + 1;
+  }
+  out[p] = 0xcc; // uint8
+  out[p + 1] = n;
+  return p + 2;
+}
+
+/** A tag byte then `n` big-endian: the 16-bit form below 2^16, else the 32-bit one. */
+function writeWide(out: Buffer, p: number, n: number, tag16: number, tag32: number): number {
+  if (n < 0x10000) {
+    out[p] = tag16;
+    return out.writeUInt16BE(n, p + 1);
+  }
+  out[p] = tag32;
+  return out.writeUInt32BE(n, p + 1);
 }
 
 export type BatchDecode = { readonly ok: true; readonly mutations: Mutation[] } | { readonly ok: false; readonly reason: string };
