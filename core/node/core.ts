@@ -127,7 +127,8 @@ function argvBytes(argv: readonly Buffer[]): number {
   return n;
 }
 
-const isWrite = (name: Buffer): boolean => findCommand(commandNameOf(name))?.flags.includes('write') ?? false;
+/** Whether the command named `lname` (lowercase) writes. */
+const isWriteName = (lname: string): boolean => findCommand(lname)?.flags.includes('write') ?? false;
 
 export class Core implements Machine<NodeMsg> {
   private phase: Phase = 'recovering';
@@ -231,7 +232,7 @@ export class Core implements Machine<NodeMsg> {
         return [];
       case 'c.unblock': {
         const b = this.blocked.find((x) => x.from === msg.target);
-        const answer: Effect<NodeMsg> = { type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: int(b ? 1 : 0), offset: 0 } };
+        const answer = replyTo(from, msg.req, int(b ? 1 : 0), 0);
         if (!b) return [answer];
         this.blocked = this.blocked.filter((x) => x !== b);
         const r = msg.error ? err('UNBLOCKED client unblocked via CLIENT UNBLOCK') : TIMEOUT_REPLY;
@@ -468,7 +469,7 @@ export class Core implements Machine<NodeMsg> {
       this.watchTracking = true;
       return replyEffect(from, msg.req, OK, this.tail);
     }
-    const write = findCommand(lname)?.flags.includes('write') ?? false;
+    const write = isWriteName(lname);
     if (write && argvBytes(argv) > requestBytesMax) return replyEffect(from, msg.req, err(`ERR request too large to persist (over ${requestBytesMax} bytes)`), 0);
     if (write) {
       const refusal = this.writeRefusal();
@@ -506,15 +507,14 @@ export class Core implements Machine<NodeMsg> {
   private onExec(from: NodeId, msg: Extract<ClientMsg, { type: 'c.exec' }>, nowMs: number): Effect<NodeMsg>[] {
     if (this.isDuplicate(from, msg.req)) return [{ type: 'note', text: `duplicate exec #${msg.req} from ${from} dropped` }];
     this.stats.commands += 1;
-    const reply = (r: Reply, offset = 0): Effect<NodeMsg>[] => [{ type: 'send', to: from, msg: { type: 'c.reply', req: msg.req, reply: r, offset } }];
-    if (this.phase !== 'serving') return reply(err(CoreErrors.loading));
-    if (msg.commands.length > multiCommandsMax || msg.watches.length > watchedKeysMax) return reply(err(CoreErrors.execTooLarge));
+    if (this.phase !== 'serving') return replyEffect(from, msg.req, err(CoreErrors.loading), 0);
+    if (msg.commands.length > multiCommandsMax || msg.watches.length > watchedKeysMax) return replyEffect(from, msg.req, err(CoreErrors.execTooLarge), 0);
     const commands = msg.commands.map((c) => c.map(toBuffer));
-    if (commands.some((c) => c[0] !== undefined && isWrite(c[0]))) {
+    if (commands.some((c) => c[0] !== undefined && isWriteName(commandNameOf(c[0])))) {
       const refusal = this.writeRefusal();
       if (refusal) {
         this.stats.refusedWrites += 1;
-        return reply(err(`EXECABORT Transaction discarded because of: ${refusal}`));
+        return replyEffect(from, msg.req, err(`EXECABORT Transaction discarded because of: ${refusal}`), 0);
       }
     }
     const effects: Effect<NodeMsg>[] = [];
@@ -531,7 +531,7 @@ export class Core implements Machine<NodeMsg> {
       const mutations: Mutation[] = [];
       const session = { db: msg.db, user: msg.user };
       for (const argv of commands) {
-        const kind = argv[0]?.toString('latin1').toLowerCase() ?? '';
+        const kind = argv[0] === undefined ? '' : commandNameOf(argv[0]);
         // Inside MULTI a blocking command never blocks (Redis): one attempt, or its timeout reply.
         const res = blockingKinds.has(kind) ? this.attemptOnce(kind as BlockingKind, argv, session, nowMs) : this.store.execute(argv, nowMs, session);
         replies.push(res.reply);
@@ -560,7 +560,7 @@ export class Core implements Machine<NodeMsg> {
     if (!this.watchTracking) this.modifiedHorizon = offset;
     if (!this.watchTracking && this.blocked.length === 0) return;
     for (const m of mutations) {
-      const name = m.argv[0]?.toString('latin1').toLowerCase() ?? '';
+      const name = m.argv[0] === undefined ? '' : commandNameOf(m.argv[0]);
       if (wholeDbCommands.has(name)) {
         if (name === 'flushall' || name === 'swapdb') for (let db = 0; db < this.store.databases; db++) this.dbResetAt.set(db, offset);
         else this.dbResetAt.set(m.db, offset);
@@ -837,9 +837,9 @@ export class Core implements Machine<NodeMsg> {
     this.phase = 'fenced';
     this.term = Math.max(this.term, term);
     // Outcomes of writes still awaiting durability are unknown: a newer leader decides.
-    const out: Effect<NodeMsg>[] = this.waiters.map((w) => ({ type: 'send', to: w.to, msg: { type: 'c.reply', req: w.req, reply: err(CoreErrors.uncertain), offset: w.offset } }));
+    const out: Effect<NodeMsg>[] = this.waiters.map((w) => replyTo(w.to, w.req, err(CoreErrors.uncertain), w.offset));
     this.waiters = [];
-    for (const b of this.blocked) out.push({ type: 'send', to: b.from, msg: { type: 'c.reply', req: b.req, reply: err(CoreErrors.unblockedLeadership), offset: 0 } });
+    for (const b of this.blocked) out.push(replyTo(b.from, b.req, err(CoreErrors.unblockedLeadership), 0));
     this.blocked = [];
     this.lazyPumpArmed = false;
     out.push({ type: 'note', text: `core fenced by term ${term}: recovering again` }, { type: 'cancelTimer', name: 'pump' }, { type: 'cancelTimer', name: 'sweep' }, { type: 'cancelTimer', name: 'lazy-pump' });
@@ -892,7 +892,7 @@ export class Core implements Machine<NodeMsg> {
     // Each level's durable offset once, not once per waiter.
     const at: Record<AckLevel, number> = { memory: this.tail, one: this.durableAt('one'), quorum: this.durableAt('quorum'), all: this.durableAt('all') };
     for (const w of this.waiters) {
-      if (w.offset <= at[w.ack]) out.push({ type: 'send', to: w.to, msg: { type: 'c.reply', req: w.req, reply: w.reply, offset: w.offset } });
+      if (w.offset <= at[w.ack]) out.push(replyTo(w.to, w.req, w.reply, w.offset));
       else still.push(w);
     }
     this.waiters = still;
@@ -975,9 +975,14 @@ function emptyView(): KeeperView {
   return { durable: 0, sentUpTo: 0, refusing: null, progressAtMs: 0, acceptedTerm: false, state: null };
 }
 
+/** The effect that answers request `req` of client `to`. */
+function replyTo(to: NodeId, req: number, reply: Reply, offset: number): Effect<NodeMsg> {
+  return { type: 'send', to, msg: { type: 'c.reply', req, reply, offset } };
+}
+
 /** The one-reply effect list (a plain function: no closure per request). */
 function replyEffect(to: NodeId, req: number, reply: Reply, offset: number): Effect<NodeMsg>[] {
-  return [{ type: 'send', to, msg: { type: 'c.reply', req, reply, offset } }];
+  return [replyTo(to, req, reply, offset)];
 }
 
 function allBuffers(argv: readonly Uint8Array[]): boolean {
