@@ -50,7 +50,7 @@ export class RealDisk implements Disk {
   async close(): Promise<void> {
     const fds = [...this.handles.values()].map((h) => h.fd);
     this.handles.clear();
-    await Promise.all(fds.map((fd) => call<void>((cb) => fs.close(fd, cb)).catch(() => {})));
+    await Promise.all(fds.map(closeQuietly));
   }
 
   private p(name: string): string {
@@ -71,7 +71,7 @@ export class RealDisk implements Disk {
     while (this.handles.size > realDiskHandlesMax) {
       const [oldest, old] = this.handles.entries().next().value!;
       this.handles.delete(oldest);
-      await call<void>((cb) => fs.close(old.fd, cb)).catch(() => {});
+      await closeQuietly(old.fd);
     }
     return fresh;
   }
@@ -81,7 +81,7 @@ export class RealDisk implements Disk {
     const h = this.handles.get(name);
     if (h === undefined) return;
     this.handles.delete(name);
-    await call<void>((cb) => fs.close(h.fd, cb)).catch(() => {});
+    await closeQuietly(h.fd);
   }
 
   private async run(op: DiskOp): Promise<DiskResult> {
@@ -180,6 +180,11 @@ export class RealDisk implements Disk {
       }
     }
   }
+}
+
+/** Close a kept descriptor; a failure to close changes nothing we rely on (it is forgotten). */
+function closeQuietly(fd: number): Promise<void> {
+  return call<void>((cb) => fs.close(fd, cb)).catch(() => {});
 }
 
 /** A Node callback-style fs call as a promise (one promise per system call, no FileHandle). */

@@ -271,8 +271,13 @@ export class Connection {
       );
       return;
     }
-    if (stat !== null) this.host.record(this, stat, (performance.now() - startedMs) / 1000, local, argv);
+    if (stat !== null) this.record(stat, startedMs, local, argv);
     this.pushReady(local, name === 'quit');
+  }
+
+  /** Count a command answered now that started at `startedMs` (performance.now() clock). */
+  private record(stat: CommandStat, startedMs: number, reply: Reply, argv: Buffer[]): void {
+    this.host.record(this, stat, (performance.now() - startedMs) / 1000, reply, argv);
   }
 
   /** Send the chunk's store commands so far to the Core (one request alone goes as itself). */
@@ -332,7 +337,7 @@ export class Connection {
     const slot = this.slots[idx];
     if (!slot || slot.reply !== null) return; // a duplicate or a reply for a closed connection
     slot.reply = reply;
-    if (slot.stat !== null) this.host.record(this, slot.stat, (performance.now() - slot.startedMs) / 1000, reply, slot.argv!);
+    if (slot.stat !== null) this.record(slot.stat, slot.startedMs, reply, slot.argv!);
     slot.argv = null;
     if (offset > this.session.lastOffset) this.session.lastOffset = offset;
     this.drain();

@@ -221,18 +221,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     knownStats.set(name, stat);
     return stat;
   };
+  /** A store command of `conn` as the Core takes it (MONITOR connections see it go by). */
+  const clientRequest = (conn: Connection, req: number, argv: Buffer[]): ClientRequest => {
+    introspection.monitorFeed(conn, argv);
+    return { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack };
+  };
   const host: ConnectionHost = {
     submit(conn, req, argv) {
-      introspection.monitorFeed(conn, argv);
-      driver.deliver(conn.nodeId, { type: 'c.req', req, argv, db: conn.session.db, user: conn.session.user, ack: conn.session.ack });
+      driver.deliver(conn.nodeId, clientRequest(conn, req, argv));
     },
     submitBatch(conn, batch) {
-      const { db, user, ack } = conn.session;
-      const reqs = batch.map(({ req, argv }): ClientRequest => {
-        introspection.monitorFeed(conn, argv);
-        return { type: 'c.req', req, argv, db, user, ack };
-      });
-      driver.deliver(conn.nodeId, { type: 'c.batch', reqs });
+      driver.deliver(conn.nodeId, { type: 'c.batch', reqs: batch.map(({ req, argv }) => clientRequest(conn, req, argv)) });
     },
     isLocal(conn, name) {
       // Store commands (the hot path) go to the Core; the rest is answered here.
