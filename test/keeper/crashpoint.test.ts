@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { crashKeepAll, crashLoseAll, type CrashChooser } from '../../sim/disk';
 import { nodeId } from '../../net/types';
-import { Harness, entriesOf, payloadOf, type Node } from './harness';
+import { Harness, appendOf, payloadOf, type Node } from './harness';
 
 const k1 = nodeId('keeper1');
 const cfg = { id: k1, peers: [], snapshotEveryRecords: 9, snapshotEveryBytes: 1 << 20, segmentBytesMax: 180 };
@@ -29,7 +29,7 @@ function runWorkload(h: Harness, gap: number): void {
   for (;;) {
     if (sent < batches.length && events % gap === 0) {
       const [count, term] = batches[sent]!;
-      h.send(k1, { type: 'k.append', term, leader: nodeId('core1'), prevOffset: next - 1, prevTerm, entries: entriesOf(next, count, term) });
+      h.send(k1, appendOf(next, count, term, prevTerm));
       next += count;
       prevTerm = term;
       sent += 1;

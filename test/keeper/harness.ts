@@ -32,6 +32,11 @@ export function entriesOf(from: number, count: number, term: number): KeeperEntr
 
 export const leader = nodeId('core1');
 
+/** The leader's append of `count` entries from offset `from` (entriesOf), after `prevTerm`. */
+export function appendOf(from: number, count: number, term = 1, prevTerm = from === 1 ? 0 : term): KeeperMsg {
+  return { type: 'k.append', term, leader, prevOffset: from - 1, prevTerm, entries: entriesOf(from, count, term) };
+}
+
 export interface Node {
   keeper: Keeper;
   sm: ToyLog;

@@ -4,14 +4,14 @@ import { SimDisk } from '../../sim/disk';
 import type { KeeperMsg } from '../../core/keeper/messages';
 import { segmentName } from '../../core/wal/segment';
 import { snapshotName } from '../../core/keeper/files';
-import { Harness, entriesOf, leader, payloadOf } from './harness';
+import { Harness, appendOf, leader, payloadOf } from './harness';
 
 const k1 = nodeId('keeper1');
 const k2 = nodeId('keeper2');
 const base = { snapshotEveryRecords: 1000, snapshotEveryBytes: 1 << 20, segmentBytesMax: 4096 };
 
 function append(h: Harness, to: NodeId, from: number, count: number, term = 1, prevTerm = from === 1 ? 0 : term): void {
-  h.send(to, { type: 'k.append', term, leader, prevOffset: from - 1, prevTerm, entries: entriesOf(from, count, term) });
+  h.send(to, appendOf(from, count, term, prevTerm));
 }
 
 function replies(h: Harness, type: KeeperMsg['type']): KeeperMsg[] {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeId } from '../../net/types';
 import type { AheadSnapshot } from '../../core/keeper/keeper';
 import { snapshotName } from '../../core/keeper/files';
-import { Harness, ToyLog, entriesOf, leader, payloadOf } from './harness';
+import { Harness, ToyLog, appendOf, payloadOf } from './harness';
 
 const k1 = nodeId('keeper1');
 const cfg = { id: k1, peers: [], snapshotEveryRecords: 5, snapshotEveryBytes: 1 << 20, segmentBytesMax: 4096 };
@@ -30,7 +30,7 @@ function setup(next: AheadSnapshot | null) {
   const n = h.add(cfg, undefined, sm);
   h.run();
   const append = (from: number, count: number, term = 1) => {
-    h.send(k1, { type: 'k.append', term, leader, prevOffset: from - 1, prevTerm: from === 1 ? 0 : term, entries: entriesOf(from, count, term) });
+    h.send(k1, appendOf(from, count, term));
     h.run();
   };
   const snapFiles = () => n.disk.fileNames().filter((f) => f.endsWith('.snap'));
