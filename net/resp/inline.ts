@@ -53,45 +53,31 @@ type Token = { bytes: number[]; next: number };
 /** One argument starting at p (not a blank). Mirrors sdssplitargs' inner loop. */
 function readToken(at: (i: number) => number, start: number): Token | null {
   const bytes: number[] = [];
-  let inDouble = false;
-  let inSingle = false;
+  /** The open quote (DQUOTE or SQUOTE); 0 outside quotes. */
+  let quote = 0;
   let p = start;
   for (let done = false; !done; ) {
     const c = at(p);
-    if (inDouble) {
-      if (c === BACKSLASH && at(p + 1) === 0x78 && hexValue(at(p + 2)) >= 0 && hexValue(at(p + 3)) >= 0) {
-        bytes.push(hexValue(at(p + 2)) * 16 + hexValue(at(p + 3)));
-        p += 3;
-      } else if (c === BACKSLASH && at(p + 1) !== 0) {
-        p++;
-        const e = at(p);
-        bytes.push(escapes[e] ?? e);
-      } else if (c === DQUOTE) {
-        if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
-        done = true;
-      } else if (c === 0) {
-        return null;
-      } else {
-        bytes.push(c);
-      }
-    } else if (inSingle) {
-      if (c === BACKSLASH && at(p + 1) === SQUOTE) {
-        p++;
-        bytes.push(SQUOTE);
-      } else if (c === SQUOTE) {
-        if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
-        done = true;
-      } else if (c === 0) {
-        return null;
-      } else {
-        bytes.push(c);
-      }
-    } else if (c === SPACE || c === LF || c === CR || c === TAB || c === 0) {
+    if (quote === DQUOTE && c === BACKSLASH && at(p + 1) === 0x78 && hexValue(at(p + 2)) >= 0 && hexValue(at(p + 3)) >= 0) {
+      bytes.push(hexValue(at(p + 2)) * 16 + hexValue(at(p + 3)));
+      p += 3;
+    } else if (quote === DQUOTE && c === BACKSLASH && at(p + 1) !== 0) {
+      p++;
+      const e = at(p);
+      bytes.push(escapes[e] ?? e);
+    } else if (quote === SQUOTE && c === BACKSLASH && at(p + 1) === SQUOTE) {
+      p++;
+      bytes.push(SQUOTE);
+    } else if (quote !== 0 && c === quote) {
+      // A closing quote must end the argument.
+      if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
       done = true;
-    } else if (c === DQUOTE) {
-      inDouble = true;
-    } else if (c === SQUOTE) {
-      inSingle = true;
+    } else if (quote !== 0 && c === 0) {
+      return null; // unterminated quotes
+    } else if (quote === 0 && (c === SPACE || c === LF || c === CR || c === TAB || c === 0)) {
+      done = true;
+    } else if (quote === 0 && (c === DQUOTE || c === SQUOTE)) {
+      quote = c;
     } else {
       bytes.push(c);
     }
