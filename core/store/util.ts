@@ -7,7 +7,12 @@ import type { HashVal, JsonVal, ListVal, SetVal, StringVal, ValueType, ZSetVal }
 /** Largest string value (redis's proto-max-bulk-len default, 512 MiB). */
 export const stringBytesMax = 512 * 1024 * 1024;
 
-export const key = (b: Buffer): string => b.toString('latin1');
+/** Node's Buffer method behind `toString('latin1')` (present since Node 0.x, not in @types/node). */
+interface Latin1Slice {
+  latin1Slice(start: number, end: number): string;
+}
+/** A key's bytes as a latin1 string (one char per byte), without `toString`'s encoding dispatch. */
+export const key = (b: Buffer): string => (b as unknown as Latin1Slice).latin1Slice(0, b.length);
 export const keyBuf = (k: string): Buffer => Buffer.from(k, 'latin1');
 export const upper = (b: Buffer): string => b.toString('latin1').toUpperCase();
 

@@ -1,7 +1,9 @@
 // Reply encoder (server side) for RESP2 and RESP3, and the command encoder (client side).
 //
-// ReplyWriter appends replies into one reusable, growable buffer; `take()` hands over all
-// bytes written since the last take, so a pipeline of replies becomes one socket write.
+// ReplyWriter appends replies into a slab; `take()` hands over all bytes written since the
+// last take as a view of the slab (no copy), so a pipeline of replies becomes one socket write.
+// Bytes once taken are never written again: the writer moves on past them and starts a fresh
+// slab when the rest of this one is too small, leaving the old one to the views that hold it.
 // RESP2 has no map/set/bool/double/verbatim/push/null: they are sent as redis 7 sends
 // them to a RESP2 client (see net/reply.ts).
 
@@ -10,8 +12,8 @@ import { formatDouble } from './double';
 
 const CRLF = 0x0d0a;
 const writerBytesInitial = 16 * 1024;
-/** Up to this size `take()` copies out and keeps the buffer; above it, hands the buffer over. */
-const takeCopyBytesMax = 64 * 1024;
+/** After a take, a slab with less room than this left is replaced by a fresh one. */
+const slabRoomBytesMin = 1024;
 /** Deepest reply nesting we write: deeper is a bug in whoever built the reply. */
 export const replyDepthMax = 1024;
 
@@ -29,11 +31,13 @@ export type Proto = 2 | 3;
 
 export class ReplyWriter {
   private buf: Buffer = Buffer.allocUnsafe(writerBytesInitial);
+  /** Where the bytes not yet taken begin. */
+  private start = 0;
   private pos = 0;
 
   /** Bytes written since the last take. */
   pendingBytes(): number {
-    return this.pos;
+    return this.pos - this.start;
   }
 
   write(r: Reply, proto: Proto): void {
@@ -42,16 +46,14 @@ export class ReplyWriter {
 
   /** All bytes written since the last take, in a buffer the caller owns. */
   take(): Buffer {
-    const bytes = this.pos;
-    if (bytes === 0) return EMPTY;
-    this.pos = 0;
-    if (bytes <= takeCopyBytesMax) {
-      const out = Buffer.allocUnsafe(bytes);
-      this.buf.copy(out, 0, 0, bytes);
-      return out;
+    if (this.pos === this.start) return EMPTY;
+    const out = this.buf.subarray(this.start, this.pos);
+    if (this.buf.length - this.pos >= slabRoomBytesMin) {
+      this.start = this.pos;
+    } else {
+      this.buf = Buffer.allocUnsafe(writerBytesInitial);
+      this.start = this.pos = 0;
     }
-    const out = this.buf.subarray(0, bytes);
-    this.buf = Buffer.allocUnsafe(writerBytesInitial);
     return out;
   }
 
@@ -95,9 +97,14 @@ export class ReplyWriter {
   private ensure(bytes: number): void {
     const needed = this.pos + bytes;
     if (needed <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
-    this.buf.copy(next, 0, 0, this.pos);
+    // A fresh slab with what is not taken yet at its start (the taken part may still be
+    // waiting in a socket: it is not touched).
+    const pending = this.pos - this.start;
+    const next = Buffer.allocUnsafe(Math.max(pending + bytes, writerBytesInitial, pending * 2));
+    this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
+    this.start = 0;
+    this.pos = pending;
   }
 
   private writeAscii(s: string): void {

@@ -70,6 +70,9 @@ type Slot = { reply: Reply | null; closeAfter: boolean; stat: CommandStat | null
 
 let connSeq = 0;
 
+/** Fed to the parser to go on with what it holds (one shared empty buffer, not one per chunk). */
+const NO_BYTES = Buffer.alloc(0);
+
 export class Connection {
   readonly id: number;
   readonly nodeId: NodeId;
@@ -171,7 +174,7 @@ export class Connection {
 
   private pumpChunk(chunk: Buffer): void {
     // Unauthenticated, the parser yields after each request; stop feeding it while AUTH runs.
-    for (let events = this.parser.feed(chunk); events.length > 0; events = this.awaitingAuth ? [] : this.parser.feed(Buffer.alloc(0))) {
+    for (let events = this.parser.feed(chunk); events.length > 0; events = this.awaitingAuth ? [] : this.parser.feed(NO_BYTES)) {
       for (const ev of events) {
         const item = ev.type === 'error' ? { protocolError: ev.message } : ev.argv;
         if (this.blocked) {
@@ -303,7 +306,7 @@ export class Connection {
     this.fill(req, reply);
     while (!this.blocked && !this.closing && this.queued.length > 0) this.run(this.queued.shift()!);
     if (!this.blocked && !this.closing) {
-      this.pump(Buffer.alloc(0)); // what the parser holds back
+      this.pump(NO_BYTES); // what the parser holds back
       for (const chunk of this.stashed.splice(0)) {
         if (this.closing) return;
         if (this.awaitingAuth) this.stashed.push(chunk);

@@ -91,6 +91,11 @@ export interface RunningServer {
   readonly metrics: NodeMetrics;
   /** Graceful stop: stop accepting, let in-flight writes become durable, fsync, close. */
   close(): Promise<void>;
+  /**
+   * Serve a connection that did not come through the listener (the in-process benchmark feeds
+   * a socket-shaped object to measure the server's own work without the kernel's).
+   */
+  adopt(socket: net.Socket): void;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -102,6 +107,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const connections = new Map<NodeId, Connection>();
   const startedAtMs = Date.now();
   let recovered: () => void = () => {};
+  /** Set once the Core first serves (the boot waits for it; later steps skip the check). */
+  let servingOnce = false;
   const recoveredP = new Promise<void>((resolve) => (recovered = resolve));
   /** When the Keeper last wrote a snapshot (observed from its counters after each step). */
   const snapshotState = { seen: 0, lastAtMs: null as number | null };
@@ -151,7 +158,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Damage found on disk is an operator's business: warn (the metric counts it too).
     note: (text) => (/corrupt|torn/i.test(text) ? log.warn({ note: text }, 'keeper found damage on disk') : log.debug({ note: text }, 'machine')),
     afterStep: () => {
-      if (core.phaseNow === 'serving') recovered();
+      if (!servingOnce && core.phaseNow === 'serving') {
+        servingOnce = true;
+        recovered();
+      }
       const written = keeper.snapshotsWritten;
       if (written > snapshotState.seen) {
         snapshotState.seen = written;
@@ -761,7 +771,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return closing;
   };
 
-  return { port, metricsPort: metricsServer?.port ?? null, caCertPath, generatedAdminPassword, metrics, close };
+  return { port, metricsPort: metricsServer?.port ?? null, caCertPath, generatedAdminPassword, metrics, close, adopt: onSocket };
 }
 
 /** Commands that are not allowed to be queued after MULTI (they change the connection, not data). */

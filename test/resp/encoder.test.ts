@@ -248,6 +248,29 @@ describe('ReplyWriter', () => {
     expect(big).toEqual(Buffer.concat([Buffer.from('$200000\r\n'), bigValue, Buffer.from('\r\n')]));
   });
 
+  it('every taken view keeps its bytes through any later writes, takes and slab changes', () => {
+    // take() hands out views of the slab, not copies: nothing may be written over them later.
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 3000 }), fc.nat({ max: 3 })), { minLength: 1, maxLength: 60 }), (steps) => {
+        const writer = new ReplyWriter();
+        const taken: { view: Buffer; want: Buffer }[] = [];
+        let owed: Buffer[] = [];
+        steps.forEach(([bytes, repliesBeforeTake], i) => {
+          const r = bulk(Buffer.alloc(bytes, 0x21 + (i % 90)));
+          writer.write(r, 2);
+          owed.push(encodeReply(r, 2));
+          if (repliesBeforeTake === 0 || i === steps.length - 1) {
+            taken.push({ view: writer.take(), want: Buffer.concat(owed) });
+            owed = [];
+          }
+        });
+        for (const t of taken) expect(t.view.equals(t.want)).toBe(true);
+        expect(writer.pendingBytes()).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('writes bulk headers of every digit count and lines of every path exactly', () => {
     for (const bytes of [0, 1, 9, 10, 31, 32, 33, 99, 100, 999, 1000, 9999, 10_000, 65_536, 100_001]) {
       const value = Buffer.alloc(bytes, 0x41 + (bytes % 26));
