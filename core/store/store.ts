@@ -3,13 +3,14 @@
 // `applyMutation` replays one on a follower, never consulting a clock or the rng.
 // Expiry is exact (every lookup checks the deadline); eviction samples with the seeded rng.
 
-import { decode, encode } from '@msgpack/msgpack';
+import { decode } from '@msgpack/msgpack';
 import { assert, type Rng } from '../../net/types';
 import { err, Errors, type Reply } from '../../net/reply';
 import { dbAllowed, noPermDb } from './acl';
 import { commandNameOf, findCommand, type StoreCommand } from './commands';
 import type { Entry, EvictionPolicy, ExecResult, Mutation, Session, StoreOps, StoreOptions, UserRecord } from './types';
-import { bytesLatin1, decodeValue, encodeValue, latin1Bytes, type Payload } from './dump';
+import { bytesLatin1, decodeValue, type Payload } from './dump';
+import { encodeStoreSnapshot } from './snapshot-codec';
 import { serializeJson } from './json';
 import { entryOverheadBytes, valueBytesFromScratch, valueLength, type Value } from './values';
 
@@ -458,10 +459,7 @@ export class Store implements StoreOps {
 
   /** Full state as msgpack bytes, keys in map order (so KEYS order survives a restore). */
   snapshot(): Uint8Array {
-    const dbs = this.dbs.map((db) =>
-      [...db.map.values()].map((e) => [latin1Bytes(e.key), e.expireAtMs === Infinity ? null : e.expireAtMs, ...encodeValue(e.v)]),
-    );
-    return encode({ version: 1, dbs, users: [...this.userTable.values()] });
+    return encodeStoreSnapshot(this.dbs.map((db) => db.map), this.userTable.values());
   }
 
   static restore(bytes: Uint8Array, opts: StoreOptions): Store {
