@@ -10,6 +10,7 @@ import { benchKeeper } from './keeper';
 import { benchKernel } from './kernel';
 import { benchRedisCompare } from './redis-compare';
 import { benchResp } from './resp';
+import { benchServerInProcess } from './server-inprocess';
 import { benchStore } from './store';
 import { benchSweep } from './sweep';
 
@@ -25,6 +26,7 @@ const benches: Bench[] = [
   { group: 'store', run: () => benchStore() },
   { group: 'keeper', run: () => benchKeeper() },
   { group: 'checker', run: () => benchChecker() },
+  { group: 'server', run: () => benchServerInProcess() },
   { group: 'redis', run: () => (ensureRedis(), benchRedisCompare()) },
 ];
 

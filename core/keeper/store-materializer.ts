@@ -35,13 +35,22 @@ export function encodeMutationBatch(ms: readonly Mutation[]): Uint8Array {
     p = writeArrayHeader(out, p, m.argv.length);
     for (const a of m.argv) {
       p = writeBinHeader(out, p, a.length);
-      out.set(a, p);
-      p += a.length;
+      const n = a.length;
+      if (n <= smallCopyBytesMax) {
+        // Keys and small values: a loop costs less than TypedArray#set's native call.
+        for (let i = 0; i < n; i++) out[p + i] = a[i]!;
+      } else {
+        out.set(a, p);
+      }
+      p += n;
     }
   }
   assert(p === size, 'mutation batch size mismatch');
   return out;
 }
+
+/** Arguments up to this size are copied by a loop rather than TypedArray#set. */
+const smallCopyBytesMax = 32;
 
 const arrayHeaderBytes = (n: number): number => (n < 16 ? 1 : n < 0x10000 ? 3 : 5);
 const binHeaderBytes = (n: number): number => (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
