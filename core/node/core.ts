@@ -698,11 +698,15 @@ export class Core implements Machine<NodeMsg> {
   /** Why a write must be refused now (a clear error beats a hang), or null. */
   private writeRefusal(): string | null {
     if (this.pending.length >= this.cfg.pendingEntriesMax) return CoreErrors.busy;
-    const refusing = [...this.keepers.values()].filter((v) => v.refusing !== null);
-    if (this.cfg.keepers.length - refusing.length < this.writeQuorum()) {
-      const why = refusing.some((v) => v.refusing === 'diskFull') ? 'keeper disk full' : 'keeper disk error';
-      return CoreErrors.misconf(why);
+    // Once per write: counted in place, no arrays.
+    let refusing = 0;
+    let diskFull = false;
+    for (const v of this.keepers.values()) {
+      if (v.refusing === null) continue;
+      refusing += 1;
+      if (v.refusing === 'diskFull') diskFull = true;
     }
+    if (this.cfg.keepers.length - refusing < this.writeQuorum()) return CoreErrors.misconf(diskFull ? 'keeper disk full' : 'keeper disk error');
     return null;
   }
 

@@ -80,8 +80,11 @@ const DEL = Buffer.from('DEL');
 const PEXPIREAT = Buffer.from('PEXPIREAT');
 const PERSIST = Buffer.from('PERSIST');
 
+/** SET with no options: nothing to parse (the common case gets no options object). */
+const plainSet: SetOptions = Object.freeze({ nx: false, xx: false, get: false, keepTtl: false, expire: null });
+
 export const set: Handler = (s, argv) => {
-  const o = parseSetOptions(argv, 3);
+  const o = argv.length === 3 ? plainSet : parseSetOptions(argv, 3);
   if (o === null) return E.syntax;
   let deadline = Infinity;
   if (o.expire !== null) {
