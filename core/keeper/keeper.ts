@@ -32,6 +32,7 @@ import {
   termTmpName,
 } from './files';
 import { batchEntriesMax, fetchBytesMax, type AppendRejectReason, type CorruptRange, type KeeperEntry, type KeeperMsg } from './messages';
+import { LogIndex } from './log-index';
 
 /** What the keeper materializes the log into, to write snapshots (the store implements it). */
 export interface SnapshotMaterializer {
@@ -118,16 +119,6 @@ interface Segment {
   sizeBytes: number;
 }
 
-interface LogEntry {
-  readonly offset: number;
-  readonly term: number;
-  seg: Segment | null;
-  pos: number;
-  readonly bytes: number;
-  /** Kept until the entry is durable and applied to the materializer. */
-  payload: Uint8Array | null;
-}
-
 interface Waiter {
   readonly to: NodeId;
   readonly upTo: number;
@@ -184,8 +175,8 @@ export class Keeper implements Machine<KeeperMsg> {
   private segments: Segment[] = [];
   private current: Segment | null = null;
   private snapshotFiles: number[] = [];
-  /** Entries snapshotOffset+1 .. lastOffset (log[i].offset = snapshotOffset + 1 + i). */
-  private log: LogEntry[] = [];
+  /** Entries snapshotOffset+1 .. lastOffset (index i holds offset snapshotOffset + 1 + i). */
+  private readonly log = new LogIndex<Segment>();
   private bytesSinceSnapshot = 0;
   /** Size of the newest snapshot's state (written or loaded), for `snapshotGrowthPercent`. */
   private lastSnapshotBytes = 0;
@@ -245,7 +236,7 @@ export class Keeper implements Machine<KeeperMsg> {
     assert(this.snapshotOffset <= this.durableOffset, 'snapshot beyond durable');
     assert(this.durableOffset <= this.writtenOffset || this.phase === 'recovering', 'durable beyond written');
     assert(this.writtenOffset <= this.lastOffset || this.phase === 'recovering', 'written beyond last');
-    for (let i = 0; i < this.log.length; i++) assert(this.log[i]!.offset === this.snapshotOffset + 1 + i, 'log not dense');
+    this.log.invariants(); // dense by construction: offsets are implicit in the indices
   }
 
   step(input: Input<KeeperMsg>, _nowMs: Ms): Effect<KeeperMsg>[] {
@@ -316,17 +307,22 @@ export class Keeper implements Machine<KeeperMsg> {
 
   /** Term of an entry still in the log (not compacted), for cross-Keeper invariant checks. */
   termOf(offset: number): number | null {
-    return this.entry(offset)?.term ?? null;
+    return this.inLog(offset) ? this.log.termAt(this.at(offset)) : null;
   }
 
-  private entry(offset: number): LogEntry | undefined {
-    return this.log[offset - this.snapshotOffset - 1];
+  /** Index in `log` of an offset in snapshotOffset+1 .. lastOffset. */
+  private at(offset: number): number {
+    return offset - this.snapshotOffset - 1;
+  }
+
+  private inLog(offset: number): boolean {
+    return Number.isInteger(offset) && offset > this.snapshotOffset && offset <= this.lastOffset;
   }
 
   private termAt(offset: number): number | null {
     if (offset === 0) return 0;
     if (offset === this.snapshotOffset) return this.snapshotTerm;
-    return this.entry(offset)?.term ?? null;
+    return this.termOf(offset);
   }
 
   // ---- messages -------------------------------------------------------------------------
@@ -453,7 +449,8 @@ export class Keeper implements Machine<KeeperMsg> {
         this.truncateFrom(e.offset);
         return 'mismatch';
       }
-      this.log.push({ offset: e.offset, term: e.term, seg: null, pos: -1, bytes: recordBytes(e.payload.length), payload: e.payload });
+      assert(e.offset === this.lastOffset + 1, 'log not dense');
+      this.log.push(e.term, null, -1, recordBytes(e.payload.length), e.payload);
     }
     this.pumpWriter();
     return 'ok';
@@ -502,32 +499,36 @@ export class Keeper implements Machine<KeeperMsg> {
     // before it, and everything arriving during the fsync would wait a whole extra round.)
     if (this.phase !== 'serving' || this.writing || this.syncInFlight || this.rotating || this.writeBlocked !== null) return;
     if (this.writtenOffset >= this.lastOffset) return;
-    const first = this.entry(this.writtenOffset + 1)!;
+    const first = this.writtenOffset + 1;
     const cur = this.current;
-    if (!cur) return this.createSegment(first.offset);
-    const batch: LogEntry[] = [];
+    if (!cur) return this.createSegment(first);
     let size = cur.sizeBytes;
     let batchBytes = 0;
-    for (let o = first.offset; o <= this.lastOffset; o++) {
-      const e = this.entry(o)!;
-      const fitsSegment = size + e.bytes <= this.cfg.segmentBytesMax || size === segmentHeaderBytes;
-      if (!fitsSegment || (batch.length > 0 && batchBytes + e.bytes > writeBytesMax)) break;
-      batch.push(e);
-      size += e.bytes;
-      batchBytes += e.bytes;
+    let last = first - 1;
+    for (let o = first; o <= this.lastOffset; o++) {
+      const bytes = this.log.bytesAt(this.at(o));
+      const fitsSegment = size + bytes <= this.cfg.segmentBytesMax || size === segmentHeaderBytes;
+      if (!fitsSegment || (last >= first && batchBytes + bytes > writeBytesMax)) break;
+      last = o;
+      size += bytes;
+      batchBytes += bytes;
     }
-    if (batch.length === 0) return this.createSegment(first.offset);
-    this.writeBatch(cur, batch, batchBytes);
+    if (last < first) return this.createSegment(first);
+    this.writeBatch(cur, first, last, batchBytes);
   }
 
-  private writeBatch(cur: Segment, batch: LogEntry[], batchBytes: number): void {
+  /** Appends records first..last (all unwritten, `batchBytes` in all) to `cur`. */
+  private writeBatch(cur: Segment, first: number, last: number, batchBytes: number): void {
     const data = new Uint8Array(batchBytes);
     let p = 0;
-    for (const e of batch) {
-      e.seg = cur;
-      e.pos = cur.sizeBytes + p;
-      p = encodeRecordInto(data, p, { offset: e.offset, term: e.term, payload: e.payload! });
+    for (let o = first; o <= last; o++) {
+      const i = this.at(o);
+      const payload = this.log.payloadAt(i);
+      assert(payload !== null, 'unwritten record without its payload');
+      this.log.setPlace(i, cur, cur.sizeBytes + p);
+      p = encodeRecordInto(data, p, { offset: o, term: this.log.termAt(i), payload });
     }
+    assert(p === batchBytes, 'batch size differs from its records');
     const startSize = cur.sizeBytes;
     this.writing = true;
     this.laneOp({ op: 'append', file: cur.name, data }, (r) => {
@@ -539,8 +540,8 @@ export class Keeper implements Machine<KeeperMsg> {
         return this.restartRecovery();
       }
       cur.sizeBytes = startSize + batchBytes;
-      this.writtenOffset = batch[batch.length - 1]!.offset;
-      this.counters.recordsWritten += batch.length;
+      this.writtenOffset = last;
+      this.counters.recordsWritten += last - first + 1;
       this.kickSync();
       this.pumpWriter();
     });
@@ -582,7 +583,7 @@ export class Keeper implements Machine<KeeperMsg> {
     else this.counters.diskErrors += 1;
     const reason: AppendRejectReason = r.code === 'ENOSPC' ? 'diskFull' : 'diskError';
     // Forget what was not written; a partial append may have landed, so cut it off.
-    this.log.length = this.writtenOffset - this.snapshotOffset;
+    this.log.truncate(this.writtenOffset - this.snapshotOffset);
     if (seg) {
       this.laneOp({ op: 'truncate', file: seg.name, length: goodSize }, (t) => {
         if (t.ok) return;
@@ -622,10 +623,12 @@ export class Keeper implements Machine<KeeperMsg> {
   private advanceDurable(mark: number): void {
     if (mark <= this.durableOffset) return;
     for (let o = this.durableOffset + 1; o <= mark; o++) {
-      const e = this.entry(o)!;
-      this.sm.apply(e.payload!);
-      e.payload = null;
-      this.bytesSinceSnapshot += e.bytes;
+      const i = this.at(o);
+      const payload = this.log.payloadAt(i);
+      assert(payload !== null, 'record applied twice');
+      this.sm.apply(payload);
+      this.log.clearPayload(i);
+      this.bytesSinceSnapshot += this.log.bytesAt(i);
     }
     this.durableOffset = mark;
     this.dropRepaired();
@@ -659,16 +662,17 @@ export class Keeper implements Machine<KeeperMsg> {
     this.waiters = keep;
     for (const w of gone) this.reject(w.to, 'mismatch');
     if (offset > this.writtenOffset) {
-      this.log.length = offset - 1 - this.snapshotOffset; // never reached the disk
+      this.log.truncate(offset - 1 - this.snapshotOffset); // never reached the disk
       return;
     }
-    const e = this.entry(offset)!;
-    const seg = e.seg!;
+    const cut = this.at(offset);
+    const seg = this.log.segAt(cut);
+    assert(seg !== null, 'written record without a segment');
     this.phase = 'recovering';
     const later = this.segments.filter((s) => s.first > seg.first);
     if (this.creating) later.push(this.creating); // its creation is ahead of us in the lane
     const ops: DiskOp[] = [
-      { op: 'truncate', file: seg.name, length: e.pos },
+      { op: 'truncate', file: seg.name, length: this.log.posAt(cut) },
       ...later.map((s): DiskOp => ({ op: 'delete', file: s.name })),
       { op: 'fsync', file: seg.name },
       { op: 'fsyncDir' },
@@ -741,8 +745,7 @@ export class Keeper implements Machine<KeeperMsg> {
 
   /** The snapshot at `offset` is durable: drop the log entries it covers. */
   private adoptSnapshot(offset: number, term: number): void {
-    const dropped = this.log.splice(0, offset - this.snapshotOffset);
-    for (const e of dropped) this.bytesSinceSnapshot -= e.bytes;
+    this.bytesSinceSnapshot -= this.log.dropFront(offset - this.snapshotOffset);
     this.snapshotOffset = offset;
     this.snapshotTerm = term;
     this.snapshotFiles.push(offset);
@@ -778,18 +781,20 @@ export class Keeper implements Machine<KeeperMsg> {
       return this.send(from, { type: 'k.entries', entries: [], durableOffset: this.durableOffset });
     }
     if (fromOffset <= this.snapshotOffset) return this.serveSnapshot(from, this.snapshotOffset);
-    const first = this.entry(fromOffset)!;
-    const seg = first.seg!;
+    const first = this.at(fromOffset);
+    const seg = this.log.segAt(first);
+    assert(seg !== null, 'durable record without a segment');
     const budget = Math.max(1, Math.min(maxBytes, fetchBytesMax));
     let bytes = 0;
     let last = fromOffset;
     for (let o = fromOffset; o <= this.durableOffset && o - fromOffset < batchEntriesMax; o++) {
-      const e = this.entry(o)!;
-      if (e.seg !== seg || (o > fromOffset && bytes + e.bytes > budget)) break;
-      bytes += e.bytes;
+      const i = this.at(o);
+      const size = this.log.bytesAt(i);
+      if (this.log.segAt(i) !== seg || (o > fromOffset && bytes + size > budget)) break;
+      bytes += size;
       last = o;
     }
-    this.laneOp({ op: 'read', file: seg.name, offset: first.pos, length: bytes }, (r) => {
+    this.laneOp({ op: 'read', file: seg.name, offset: this.log.posAt(first), length: bytes }, (r) => {
       const entries = r.ok && r.data ? this.decodeRange(r.data, fromOffset, last) : [];
       this.send(from, { type: 'k.entries', entries, durableOffset: this.durableOffset });
     });
@@ -903,7 +908,7 @@ export class Keeper implements Machine<KeeperMsg> {
     this.segments = [];
     this.current = null;
     this.snapshotFiles = [];
-    this.log = [];
+    this.log.clear();
     this.bytesSinceSnapshot = 0;
     this.snapshotOffset = this.snapshotTerm = this.writtenOffset = this.durableOffset = 0;
     this.laneOp({ op: 'list' }, (r) => {
@@ -1018,7 +1023,8 @@ export class Keeper implements Machine<KeeperMsg> {
       for (const rec of scan.records) {
         if (rec.offset <= this.snapshotOffset) continue;
         this.sm.apply(rec.payload);
-        this.log.push({ offset: rec.offset, term: rec.term, seg, pos: rec.pos, bytes: rec.bytes, payload: null });
+        assert(rec.offset === this.lastOffset + 1, 'log not dense');
+        this.log.push(rec.term, seg, rec.pos, rec.bytes, null);
         this.bytesSinceSnapshot += rec.bytes;
       }
       this.durableOffset = this.writtenOffset = this.lastOffset;
@@ -1090,8 +1096,8 @@ export class Keeper implements Machine<KeeperMsg> {
 
   /** Records a recovered segment holds (its last record may sit below the snapshot). */
   private countIn(seg: Segment): number {
-    const inLog = this.log.filter((e) => e.seg === seg);
-    if (inLog.length > 0) return inLog[inLog.length - 1]!.offset - seg.first + 1;
+    const lastIn = this.log.lastIndexIn(seg);
+    if (lastIn >= 0) return this.snapshotOffset + 1 + lastIn - seg.first + 1;
     return seg.sizeBytes === segmentHeaderBytes ? 0 : -1; // records all below the snapshot: unusable
   }
 }
