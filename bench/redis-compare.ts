@@ -154,6 +154,7 @@ async function compareOne(prefix: string, ks: Target, rd: Target, op: Op, p: Pip
   }
   const k = medianRun(ksRuns);
   const r = medianRun(rdRuns);
+  if (!Number.isFinite(k.opsPerSec) || !Number.isFinite(r.opsPerSec)) throw new Error(`${prefix}: a run was too short to time (raise KEEPSAKE_BENCH_N)`);
   process.stderr.write(
     `  ${prefix}: ${label} ${Math.round(k.opsPerSec)} ops/s ${round(k.cpuUsPerRequest, 2)} us/req | redis ${Math.round(r.opsPerSec)} ops/s ${round(r.cpuUsPerRequest, 2)} us/req\n`,
   );
@@ -215,7 +216,10 @@ async function benchmarkRun(target: Target, op: Op, p: Pipeline, requests: numbe
   return { opsPerSec, cpuUsPerRequest: (((cpuAfterTicks - cpuBeforeTicks) / clockTicksPerSec()) * 1e6) / requests };
 }
 
-/** The rps of `op` from redis-benchmark's --csv output; null when absent (it exits on a server error). */
+/**
+ * The rps of `op` from redis-benchmark's --csv output; null when absent (it exits on a server
+ * error); Infinity when the run was too short to time (only the connection-cost runs are).
+ */
 export function parseCsvRps(csv: string, op: Op): number | null {
   const lines = csv.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('"'));
   const header = lines[0]?.split(',').map(unquote);
@@ -224,6 +228,8 @@ export function parseCsvRps(csv: string, op: Op): number | null {
   for (const line of lines.slice(1)) {
     const cells = line.split(',').map(unquote);
     if (cells[0]?.toLowerCase() !== op) continue;
+    // "inf": the run ended within the timer's resolution (the one-request connection runs).
+    if (cells[rpsIndex] === 'inf') return Infinity;
     const rps = Number(cells[rpsIndex]);
     return Number.isFinite(rps) && rps > 0 ? rps : null;
   }

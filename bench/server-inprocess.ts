@@ -204,8 +204,8 @@ export async function benchServerInProcess(): Promise<Figure[]> {
           process.stderr.write(`  ${name}: ${us.toFixed(2)} us/request, ${Math.round(r.opsPerSec)} ops/s\n`);
           figures.push({ name: `${name}.cpu_us_per_request`, value: Math.round(us * 100) / 100, unit: 'us/request' });
           figures.push({ name: `${name}.ops_per_s`, value: Math.round(r.opsPerSec), unit: 'ops/s' });
-          // Group commit at work: how many requests each fsync made durable (log only at `memory`).
-          if (fsyncs > 0) figures.push({ name: `${name}.requests_per_fsync`, value: Math.round((r.requests / fsyncs) * 10) / 10, unit: 'requests/fsync' });
+          // Group commit at work: how many writes each fsync made durable.
+          if (op === 'set' && fsyncs > 0) figures.push({ name: `${name}.requests_per_fsync`, value: Math.round((r.requests / fsyncs) * 10) / 10, unit: 'requests/fsync' });
         }
       }
     } finally {

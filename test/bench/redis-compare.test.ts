@@ -10,6 +10,11 @@ describe('bench/redis-compare: redis-benchmark --csv parsing', () => {
     expect(parseCsvRps(csv, 'get')).toBe(61000.5);
   });
 
+  it('reads "inf" (a run shorter than the timer resolution) as Infinity, not as a missing result', () => {
+    const csv = `${header}\n"GET","inf","0.302","0.176","0.295","0.415","0.423","0.423"\n`;
+    expect(parseCsvRps(csv, 'get')).toBe(Infinity);
+  });
+
   it('finds the rps column by its header, not its position', () => {
     const csv = '"test","avg_latency_ms","rps"\n"GET","0.5","1234.5"\n';
     expect(parseCsvRps(csv, 'get')).toBe(1234.5);
