@@ -51,7 +51,9 @@ export interface CoreConfig {
    * Keepers at most this long after they were appended, together, instead of at once: at the
    * `memory` level nobody waits for the fsync, so one Keeper round per interval does the same
    * job as one per write. A waiting request (any other level) ships everything at once.
-   * 0: always at once.
+   * 0: always at once. 10 ms: an fsync costs a virtual machine about as much CPU as a few hundred
+   * requests (scripts/server-cpu.sh), and 10 ms still bounds what a Core crash can take from
+   * `memory` writes far below Redis's `appendfsync everysec` second.
    */
   readonly lazyPumpMs: number;
   /** Planted bugs for checker tests (never set outside scenarios named bug-*). */
@@ -69,7 +71,7 @@ export const coreConfigDefaults: Omit<CoreConfig, 'keepers'> = {
   pendingEntriesMax: 100_000,
   waitersMax: 100_000,
   clientsTrackedMax: 100_000,
-  lazyPumpMs: 2,
+  lazyPumpMs: 10,
 };
 
 type Phase = 'recovering' | 'establishing' | 'serving' | 'fenced';
