@@ -1,11 +1,15 @@
 // The server's own work per request, without the kernel's: a real `keepsake server` (Core,
 // Keeper, real disk, connections, RESP) fed by socket-shaped objects in the same process. Each
 // of 50 clients sends its next pipeline of P requests when every reply of the last one came back
-// (as redis-benchmark does), SET and GET on 100k random keys with 3-byte values. What is left
-// out is exactly what a loopback socket costs (read/write system calls, TCP): the figures say
-// how much of the time per request in the Redis comparison is Keepsake's own code.
+// (as redis-benchmark does), SET and GET on 100k random keys with 16-byte values (as in
+// bench/redis-compare.ts). What is left out is exactly what a loopback socket costs (read and
+// write system calls, TCP): the figures say how much of the CPU per request in the Redis
+// comparison is Keepsake's own code. The CPU is the whole process's (fsync threads and GC
+// helpers included), and the socket-shaped clients' own small share is counted in it.
 //
-// Run alone: `npx tsx bench/server-inprocess.ts` (KEEPSAKE_BENCH_INPROC_N: requests per run).
+// Run alone: `node --max-semi-space-size=64 --import tsx bench/server-inprocess.ts`
+// (KEEPSAKE_BENCH_INPROC_N: requests per pipeline-16 run, a quarter of it at pipeline 1;
+// KEEPSAKE_BENCH_INPROC_ONLY=memory.set.p16 runs one configuration, for profiling).
 
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +24,7 @@ import type { Figure } from './figures';
 const clients = 50;
 const keyspace = 100_000;
 const chunksPerClient = 64;
+const value = 'v'.repeat(16);
 const password = 'bench-inprocess';
 const defaultRequests = 400_000;
 
@@ -101,7 +106,7 @@ function chunks(op: Op, pipeline: number, seed: number): Buffer[] {
     let s = '';
     for (let i = 0; i < pipeline; i++) {
       const key = `key:${String(rnd()).padStart(12, '0')}`;
-      s += op === 'set' ? command('SET', key, 'xxx') : command('GET', key);
+      s += op === 'set' ? command('SET', key, value) : command('GET', key);
     }
     out.push(Buffer.from(s));
   }
