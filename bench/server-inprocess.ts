@@ -29,7 +29,7 @@ const password = 'bench-inprocess';
 const defaultRequests = 400_000;
 
 /** Just enough of net.Socket for a server connection; replies are counted, not kept. */
-class FakeSocket extends EventEmitter {
+export class FakeSocket extends EventEmitter {
   destroyed = false;
   writableLength = 0;
   readonly remoteAddress = 'in-process';
