@@ -519,7 +519,8 @@ export class Keeper implements Machine<KeeperMsg> {
 
   /** Appends records first..last (all unwritten, `batchBytes` in all) to `cur`. */
   private writeBatch(cur: Segment, first: number, last: number, batchBytes: number): void {
-    const data = new Uint8Array(batchBytes);
+    // Not zeroed: every byte is a record's (header fields and payload), as the size check proves.
+    const data = Buffer.allocUnsafe(batchBytes);
     let p = 0;
     for (let o = first; o <= last; o++) {
       const i = this.at(o);
