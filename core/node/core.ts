@@ -24,7 +24,7 @@ import type { KeeperEntry, KeeperMsg } from '../keeper/messages';
 import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
-import { commandKeys, commandNameOf, findCommand, Store, type EvictionPolicy, type Mutation } from '../store';
+import { commandKeys, commandNameOf, findCommand, Store, writeCommandNames, type EvictionPolicy, type Mutation } from '../store';
 import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, type BlockedRequest, type BlockingKind } from './blocking';
 import { batchRequestsMax, CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type ClientRequest, type NodeMsg, type WatchToken } from './protocol';
 
@@ -130,7 +130,7 @@ function argvBytes(argv: readonly Buffer[]): number {
 }
 
 /** Whether the command named `lname` (lowercase) writes. */
-const isWriteName = (lname: string): boolean => findCommand(lname)?.flags.includes('write') ?? false;
+const isWriteName = (lname: string): boolean => writeCommandNames.has(lname);
 
 export class Core implements Machine<NodeMsg> {
   private phase: Phase = 'recovering';

@@ -170,6 +170,9 @@ export const commandIndex: ReadonlyMap<string, StoreCommand> = new Map(
   ]),
 );
 
+/** Lowercase names of the commands that write (asked for every request). */
+export const writeCommandNames: ReadonlySet<string> = new Set(commandTable.filter((c) => c.flags.includes('write')).map((c) => c.name));
+
 /** Longest command name whose lowercase form is remembered per Buffer. */
 export const commandNameCachedBytesMax = 32;
 const lowerNames = new WeakMap<Uint8Array, string>();
