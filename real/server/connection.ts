@@ -77,7 +77,11 @@ export class Connection {
   readonly id: number;
   readonly nodeId: NodeId;
   readonly createdAtMs = Date.now();
-  lastCommandAtMs = Date.now();
+  /** When the last chunk of requests arrived, on the wall clock (CLIENT LIST's idle). */
+  get lastCommandAtMs(): number {
+    // Derived from the chunk's performance.now() stamp: one clock read per chunk, not two.
+    return performance.timeOrigin + this.chunkAtMs;
+  }
   lastCommand = 'NULL';
   readonly session: Session;
   private readonly parser: RespRequestParser;
@@ -89,8 +93,8 @@ export class Connection {
   private flushScheduled = false;
   /** Set while a chunk's requests run: their replies are written once, when the chunk is done. */
   private pumping = false;
-  /** When the chunk being pumped arrived: the start of its commands' latency. */
-  private chunkAtMs = 0;
+  /** When the chunk being pumped arrived (performance.now()): the start of its commands' latency. */
+  private chunkAtMs = performance.now();
   /**
    * The chunk's store commands not yet sent to the Core: they go in one batch when the chunk
    * is parsed, or before any connection-level command runs (which may read what they did).
@@ -158,7 +162,6 @@ export class Connection {
   }
 
   private pump(chunk: Buffer): void {
-    this.lastCommandAtMs = Date.now();
     this.chunkAtMs = performance.now();
     this.pumping = true;
     try {

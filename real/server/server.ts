@@ -598,7 +598,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   function clientLine(c: Connection): string {
     const now = Date.now();
-    return `id=${c.id} addr=${c.addr} laddr=${c.socket.localAddress}:${c.socket.localPort} name=${c.session.name} age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor((now - c.lastCommandAtMs) / 1000)} db=${c.session.db} user=${c.session.user ?? 'default'} resp=${c.session.proto} ack=${c.session.ack} cmd=${c.lastCommand}`;
+    return `id=${c.id} addr=${c.addr} laddr=${c.socket.localAddress}:${c.socket.localPort} name=${c.session.name} age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.max(0, Math.floor((now - c.lastCommandAtMs) / 1000))} db=${c.session.db} user=${c.session.user ?? 'default'} resp=${c.session.proto} ack=${c.session.ack} cmd=${c.lastCommand}`;
   }
 
   /** Every tunable the server really has: readable with CONFIG GET, the live ones settable with CONFIG SET. */
