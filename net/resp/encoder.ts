@@ -48,7 +48,8 @@ export class ReplyWriter {
   take(): Buffer {
     if (this.pos === this.start) return EMPTY;
     const out = this.buf.subarray(this.start, this.pos);
-    if (this.buf.length - this.pos >= slabRoomBytesMin) {
+    // A slab grown for a big reply is left to that reply: an idle connection must not keep it.
+    if (this.buf.length <= writerBytesInitial && this.buf.length - this.pos >= slabRoomBytesMin) {
       this.start = this.pos;
     } else {
       this.buf = Buffer.allocUnsafe(writerBytesInitial);

@@ -271,6 +271,17 @@ describe('ReplyWriter', () => {
     );
   });
 
+  it('does not keep a slab grown for one big reply once it is taken (an idle connection holds 16 KiB, not the reply)', () => {
+    const writer = new ReplyWriter();
+    const slab = () => (writer as unknown as { buf: Buffer }).buf.length;
+    writer.write(bulk(Buffer.alloc(1_000_000, 0x61)), 2);
+    expect(slab()).toBeGreaterThan(1_000_000);
+    expect(writer.take().length).toBe(1_000_000 + '$1000000\r\n\r\n'.length);
+    expect(slab()).toBeLessThanOrEqual(16 * 1024);
+    writer.write(OK, 2);
+    expect(writer.take().toString()).toBe('+OK\r\n');
+  });
+
   it('writes bulk headers of every digit count and lines of every path exactly', () => {
     for (const bytes of [0, 1, 9, 10, 31, 32, 33, 99, 100, 999, 1000, 9999, 10_000, 65_536, 100_001]) {
       const value = Buffer.alloc(bytes, 0x41 + (bytes % 26));
