@@ -3,13 +3,18 @@
 # (plaintext, on a scratch data directory). Shows what the main thread, the libuv pool (fsync) and
 # V8's GC helpers each cost, which redis-benchmark's ops/s (noisy on a small VM) does not.
 #
-#   scripts/server-cpu.sh [--ack LEVEL] [--test set|get] [--pipeline P] [--requests N]
+#   scripts/server-cpu.sh [--ack LEVEL] [--test set|get] [--pipeline P] [--requests N] [-- SERVER FLAGS]
+#
+# e.g. the cost of fsyncing memory-level writes every 2 ms rather than every 10:
+#   scripts/server-cpu.sh --test set -- --memory-flush-ms 2
+#   scripts/server-cpu.sh --test set -- --memory-flush-ms 10
 #
 # The store is first filled with SETs over the same 100k keys, so GETs hit.
 set -euo pipefail
-ACK=memory; TEST=set; P=1; N=150000; PORT=${KEEPSAKE_CPU_PORT:-7099}
+ACK=memory; TEST=set; P=1; N=150000; PORT=${KEEPSAKE_CPU_PORT:-7099}; SERVER_FLAGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --) shift; SERVER_FLAGS=("$@"); break ;;
     --ack) ACK=$2; shift 2 ;;
     --test) TEST=$2; shift 2 ;;
     --pipeline) P=$2; shift 2 ;;
@@ -21,7 +26,7 @@ command -v redis-benchmark >/dev/null || bash "$(dirname "$0")/ensure-redis.sh"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=$(mktemp -d /tmp/keepsake-cpu-XXXXXX)
 cd "$ROOT"
-KEEPSAKE_ADMIN_PASSWORD=pw node --max-semi-space-size=64 bin/keepsake.js server --port "$PORT" --dir "$DIR" --ack "$ACK" --no-metrics --log-level warn --insecure >"$DIR.log" 2>&1 &
+KEEPSAKE_ADMIN_PASSWORD=pw node --max-semi-space-size=64 bin/keepsake.js server --port "$PORT" --dir "$DIR" --ack "$ACK" --no-metrics --log-level warn --insecure "${SERVER_FLAGS[@]}" >"$DIR.log" 2>&1 &
 PID=$!
 trap 'kill -INT $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR" "$DIR.log"' EXIT
 for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done

@@ -26,7 +26,7 @@ import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materi
 import { recordPayloadBytesMax } from '../wal/record';
 import { commandKeys, commandNameOf, findCommand, Store, writeCommandNames, type EvictionPolicy, type Mutation } from '../store';
 import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, type BlockedRequest, type BlockingKind } from './blocking';
-import { batchRequestsMax, CoreErrors, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type ClientRequest, type NodeMsg, type WatchToken } from './protocol';
+import { batchRequestsMax, CoreErrors, lazyPumpMsDefault, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type ClientRequest, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
   readonly keepers: readonly NodeId[];
@@ -51,9 +51,10 @@ export interface CoreConfig {
    * Keepers at most this long after they were appended, together, instead of at once: at the
    * `memory` level nobody waits for the fsync, so one Keeper round per interval does the same
    * job as one per write. A waiting request (any other level) ships everything at once.
-   * 0: always at once. 10 ms: an fsync costs a virtual machine about as much CPU as a few hundred
-   * requests (scripts/server-cpu.sh), and 10 ms still bounds what a Core crash can take from
-   * `memory` writes far below Redis's `appendfsync everysec` second.
+   * 0: always at once. Default 10 ms (`lazyPumpMsDefault`; the server's --memory-flush-ms): an
+   * fsync costs a virtual machine the CPU of dozens of requests (scripts/server-cpu.sh), and
+   * 10 ms still bounds what a Core crash can take from `memory` writes far below Redis's
+   * `appendfsync everysec` second.
    */
   readonly lazyPumpMs: number;
   /** Planted bugs for checker tests (never set outside scenarios named bug-*). */
@@ -71,7 +72,7 @@ export const coreConfigDefaults: Omit<CoreConfig, 'keepers'> = {
   pendingEntriesMax: 100_000,
   waitersMax: 100_000,
   clientsTrackedMax: 100_000,
-  lazyPumpMs: 10,
+  lazyPumpMs: lazyPumpMsDefault,
 };
 
 type Phase = 'recovering' | 'establishing' | 'serving' | 'fenced';

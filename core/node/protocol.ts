@@ -30,6 +30,15 @@ export interface ClientRequest {
 }
 
 /** Most requests in one `c.batch` (a connection sends a longer pipeline in several). */
+/**
+ * Default of CoreConfig.lazyPumpMs (the server's --memory-flush-ms): how long `memory`-level
+ * entries wait for company before going to the Keepers. Here so the CLI can name it without
+ * loading the Core.
+ */
+export const lazyPumpMsDefault = 10;
+/** Largest --memory-flush-ms the server accepts: beyond a second, `memory` is no level at all. */
+export const lazyPumpMsMax = 1000;
+
 export const batchRequestsMax = 1024;
 
 export type ClientMsg =

@@ -3,7 +3,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
-import { ackLevels, type AckLevel } from '../../core/node/protocol';
+import { ackLevels, lazyPumpMsDefault, lazyPumpMsMax, type AckLevel } from '../../core/node/protocol';
 import type { EvictionPolicy } from '../../core/store';
 import { parseIntArg } from './sim-commands';
 
@@ -40,9 +40,10 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--maxmemory-policy <policy>', 'what to do at the limit').env('KEEPSAKE_MAXMEMORY_POLICY').argParser(choice('--maxmemory-policy', evictionPolicies)).default('noeviction'))
     .addOption(new Option('--ack <level>', 'default acknowledgement level of writes').env('KEEPSAKE_ACK').argParser(choice('--ack', ackLevels)).default('quorum'))
     .addOption(new Option('--snapshot-every <records>', 'Keeper writes a snapshot after this many WAL records (or 64 MiB of them), once the log has also grown to the size of the last snapshot').env('KEEPSAKE_SNAPSHOT_EVERY').argParser(parseIntArg('--snapshot-every', 1, 1_000_000_000)).default(250_000))
+    .addOption(new Option('--memory-flush-ms <ms>', 'longest a write acknowledged at the memory level waits to be written and fsynced with the others of its interval (0: at once)').env('KEEPSAKE_MEMORY_FLUSH_MS').argParser(parseIntArg('--memory-flush-ms', 0, lazyPumpMsMax)).default(lazyPumpMsDefault))
     .addOption(new Option('--log-level <level>', 'log level').env('KEEPSAKE_LOG_LEVEL').argParser(choice('--log-level', ['debug', 'info', 'warn', 'error'] as const)).default('info'))
     .addHelpText('after', '\nThe admin password comes from KEEPSAKE_ADMIN_PASSWORD on first boot, or is generated and printed once.\nConnect: redis-cli --tls --cacert <dir>/ca.crt -a <password> ping   (or: keepsake cli -u admin -p <password> ping)')
-    .action(async (o: { host: string; port: number; dir: string; metricsPort: number; metrics: boolean; insecure?: boolean; mtls?: boolean; maxmemory: number; maxmemoryPolicy: EvictionPolicy; ack: AckLevel; snapshotEvery: number; logLevel: string }) => {
+    .action(async (o: { host: string; port: number; dir: string; metricsPort: number; metrics: boolean; insecure?: boolean; mtls?: boolean; maxmemory: number; maxmemoryPolicy: EvictionPolicy; ack: AckLevel; snapshotEvery: number; memoryFlushMs: number; logLevel: string }) => {
       const { startServer } = await import('../server/server');
       const log = pino({ level: o.logLevel, base: { node: 'solo' } });
       if (o.insecure && o.mtls) {
@@ -63,6 +64,7 @@ export function registerServerCommands(program: Command): void {
           defaultAck: o.ack,
           adminPassword: process.env.KEEPSAKE_ADMIN_PASSWORD ?? null,
           snapshotEveryRecords: o.snapshotEvery,
+          memoryFlushMs: o.memoryFlushMs,
           log,
         });
         if (s.generatedAdminPassword) process.stderr.write(`\nkeepsake: generated the admin password (shown once): ${s.generatedAdminPassword}\n\n`);

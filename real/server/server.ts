@@ -53,6 +53,11 @@ export interface ServerOptions {
   readonly log: Logger;
   /** Most client connections open at once (Redis's maxclients); default `connectionsMaxDefault`. */
   readonly connectionsMax?: number;
+  /**
+   * Longest a `memory`-level write waits before it goes to the Keeper (its write and fsync),
+   * together with the others of that interval; default `coreConfigDefaults.lazyPumpMs`.
+   */
+  readonly memoryFlushMs?: number;
 }
 
 /** Redis's maxclients default: beyond it new connections are closed at once (and counted). */
@@ -101,7 +106,13 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.log;
   const disk = await RealDisk.open(path.join(opts.dir, 'wal'));
-  const coreCfg: CoreConfig = { ...coreConfigDefaults, keepers: [keeperId], maxmemoryBytes: opts.maxmemoryBytes, policy: opts.policy };
+  const coreCfg: CoreConfig = {
+    ...coreConfigDefaults,
+    keepers: [keeperId],
+    maxmemoryBytes: opts.maxmemoryBytes,
+    policy: opts.policy,
+    lazyPumpMs: opts.memoryFlushMs ?? coreConfigDefaults.lazyPumpMs,
+  };
   let core!: Core;
   let keeper!: Keeper;
   const connections = new Map<NodeId, Connection>();

@@ -71,6 +71,7 @@ describe('bad flags', () => {
     [['server', '--maxmemory-policy', 'nope'], /--maxmemory-policy must be one of noeviction/],
     [['server', '--maxmemory', 'lots'], /expected a size/],
     [['server', '--ack', 'sometimes'], /--ack must be one of/],
+    [['server', '--memory-flush-ms', '5000'], /--memory-flush-ms/],
     [['server', '--insecure', '--mtls', '--dir', '/nonexistent-never-created'], /contradict/],
     [['cli', '--port', '70000', 'ping'], /--port/],
   ])('keepsake %j fails with a clear message', async (args, message) => {
