@@ -118,7 +118,32 @@ async function memoryLevel(res: Resources, requestsP1: number): Promise<Figure[]
       }
     }
   }
+  out.push(...(await memoryPerKey(ksPlain, redis)));
   return out;
+}
+
+/**
+ * Memory per key once both hold the same ~100k keys (16-byte values) from the SET runs:
+ * Keepsake's used_memory (its estimate, which tracks V8's real cost: test/store/memory-estimate)
+ * and Redis's used_memory_dataset (its allocator's bytes for the data), each over DBSIZE.
+ */
+async function memoryPerKey(ks: Running, rd: Running): Promise<Figure[]> {
+  const ask = async (r: Running, ...cmd: string[]): Promise<string> =>
+    runCapture('redis-cli', ['-h', '127.0.0.1', '-p', String(r.plainPort), '-a', password, '--no-auth-warning', ...cmd], benchmarkTimeoutMs);
+  const field = (info: string, name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  const ksKeys = Number((await ask(ks, 'DBSIZE')).trim());
+  const rdKeys = Number((await ask(rd, 'DBSIZE')).trim());
+  const ksBytes = field(await ask(ks, 'INFO', 'memory'), 'used_memory');
+  const rdBytes = field(await ask(rd, 'INFO', 'memory'), 'used_memory_dataset');
+  if (!(ksKeys > 0 && rdKeys > 0 && ksBytes > 0 && rdBytes > 0)) throw new Error(`memory per key: could not read DBSIZE/INFO (${ksKeys}, ${rdKeys}, ${ksBytes}, ${rdBytes})`);
+  const k = ksBytes / ksKeys;
+  const r = rdBytes / rdKeys;
+  process.stderr.write(`  compare.memory: keepsake ${Math.round(k)} B/key (${ksKeys} keys) | redis ${Math.round(r)} B/key (${rdKeys} keys)\n`);
+  return [
+    { name: 'compare.memory.keepsake_bytes_per_key', value: Math.round(k), unit: 'bytes/key' },
+    { name: 'compare.memory.redis_bytes_per_key', value: Math.round(r), unit: 'bytes/key' },
+    { name: 'compare.memory.ratio', value: round(k / r, 2), unit: 'keepsake/redis' },
+  ];
 }
 
 /** Fsync per write: Keepsake `--ack quorum` (solo: its Keeper's fsync) against appendfsync always. */

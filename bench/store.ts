@@ -2,6 +2,8 @@
 // through Store.execute with argv as the RESP parser would hand it (Buffers).
 // Run: npx tsx bench/store.ts   (bench/run.ts imports benchStore()).
 
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Store } from '../core/store';
 import type { Rng } from '../net/types';
 
@@ -26,10 +28,26 @@ function benchRng(seed: number): Rng {
   return { next, int: (n) => Math.floor(next() * n), chance: (p) => next() < p };
 }
 
+/** A full garbage collection (V8's gc() without --expose-gc on the command line). */
+function fullGc(): void {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  gc();
+}
+
+/** Heap plus memory outside it (Buffers' backing stores), in bytes. */
+function usedBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external + m.arrayBuffers;
+}
+
 export function benchStore(): BenchResult[] {
+  const keys = Array.from({ length: keysCount }, (_, i) => Buffer.from(`key:${String(i).padStart(12, '0')}`));
+  fullGc();
+  const before = usedBytes();
   const store = new Store({ maxmemoryBytes: 0, policy: 'noeviction', rng: benchRng(1) });
   const session = { db: 0, user: null };
-  const keys = Array.from({ length: keysCount }, (_, i) => Buffer.from(`key:${String(i).padStart(12, '0')}`));
   const value = Buffer.alloc(valueBytes, 0x61);
   const SET = Buffer.from('SET');
   const GET = Buffer.from('GET');
@@ -38,6 +56,8 @@ export function benchStore(): BenchResult[] {
   let t0 = process.hrtime.bigint();
   for (let i = 0; i < keysCount; i++) store.execute([SET, keys[i]!, value], nowMs, session);
   const setSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  fullGc();
+  const realBytesPerKey = (usedBytes() - before) / keysCount;
 
   const getSeqSeconds = timeGets(store, GET, keys, (i) => i, nowMs, session);
   // Stride through the keyspace (7919 is prime): lookups in no useful memory order.
@@ -48,6 +68,10 @@ export function benchStore(): BenchResult[] {
     { name: 'store GET 16B (1M keys, insertion order)', value: Math.round(keysCount / getSeqSeconds), unit: 'ops/s' },
     { name: 'store GET 16B (1M keys, scattered order)', value: Math.round(keysCount / getSeconds), unit: 'ops/s' },
     { name: 'store used memory (1M keys)', value: Math.round(store.usedMemoryBytes() / 2 ** 20), unit: 'MiB (estimate)' },
+    // What a key really costs in V8 (heap and Buffer memory after a full GC), and what the
+    // store counts for it (INFO used_memory, MEMORY USAGE, --maxmemory).
+    { name: 'store real bytes per key (16-byte key and value)', value: Math.round(realBytesPerKey), unit: 'bytes' },
+    { name: 'store estimated bytes per key (16-byte key and value)', value: Math.round(store.usedMemoryBytes() / keysCount), unit: 'bytes' },
   ];
 }
 

@@ -178,16 +178,19 @@ describe('MEMORY USAGE', () => {
     const doc = '{"a":[1,2.5,"x"]}';
     run(s, T0, 'JSON.SET', 'doc', '$', '{ "a" : [1, 2.5, "x"] }');
     expect(show(s, T0, 'MEMORY', 'USAGE', 'doc')).toBe(`(integer) ${entryOverheadBytes + 3 + doc.length}`);
-    const total = [entryOverheadBytes + 8, entryOverheadBytes + 38, entryOverheadBytes + 36, entryOverheadBytes + 3 + doc.length].reduce((x, y) => x + y);
+    const total = [entryOverheadBytes + 8, entryOverheadBytes + 1 + hashFieldOverheadBytes + 5, entryOverheadBytes + 1 + 2 * listElementOverheadBytes + 3, entryOverheadBytes + 3 + doc.length].reduce((x, y) => x + y);
     expect(s.usedMemoryBytes()).toBe(total);
   });
 
   it('counts JSON documents against maxmemory (eviction and OOM)', () => {
-    const evict = mk('allkeys-lru', 600);
+    // Room for about four documents of ~80 bytes.
+    const limit = 4 * (entryOverheadBytes + 90);
+    const evict = mk('allkeys-lru', limit);
     for (let i = 0; i < 20; i++) run(evict, T0 + i, 'JSON.SET', `d${i}`, '$', JSON.stringify({ pad: 'x'.repeat(60), i }));
-    expect(evict.usedMemoryBytes()).toBeLessThanOrEqual(600);
+    expect(evict.usedMemoryBytes()).toBeLessThanOrEqual(limit);
     expect(evict.stats.evictedKeys).toBeGreaterThan(0);
-    const full = mk('noeviction', 300);
+    // One ~215-byte document fits; the write that brings a second one is the last allowed.
+    const full = mk('noeviction', entryOverheadBytes + 300);
     const big = JSON.stringify({ pad: 'x'.repeat(200) });
     expect(show(full, T0, 'JSON.SET', 'a', '$', big)).toBe('OK');
     expect(show(full, T0, 'JSON.SET', 'b', '$', big)).toBe('OK');
