@@ -12,7 +12,7 @@ import { dbAllowed, noPermDb } from './acl';
 import { copyValue, dumpValue, loadValue } from './dump';
 import { parseIntArg } from './numbers';
 import type { Entry, Handler, Session, StoreOps } from './types';
-import { E, key, upper } from './util';
+import { E, key, lruIdleSeconds, upper } from './util';
 import type { Value } from './values';
 
 const KSRESTORE = Buffer.from('KSRESTORE');
@@ -189,7 +189,7 @@ type ObjectSub = 'ENCODING' | 'FREQ' | 'IDLETIME' | 'REFCOUNT';
 const objectAnswer = {
   ENCODING: (_s, e) => bulkStr(encodingOf(e.v)),
   FREQ: (s, e) => (s.policy === 'allkeys-lfu' ? int(s.lfuCount(e)) : err(lfuNotSelected)),
-  IDLETIME: (s, e) => (s.policy === 'allkeys-lfu' ? err(lfuSelected) : int(Math.max(0, Math.floor((s.nowMs - e.lruMs) / 1000)))),
+  IDLETIME: (s, e) => (s.policy === 'allkeys-lfu' ? err(lfuSelected) : int(lruIdleSeconds(s.nowMs, e.lruS))),
   REFCOUNT: () => ONE,
 } as const satisfies Record<ObjectSub, (s: StoreOps, e: Entry) => Reply>;
 

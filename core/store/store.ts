@@ -13,6 +13,7 @@ import { bytesLatin1, decodeValue, type Payload } from './dump';
 import { encodeStoreSnapshot } from './snapshot-codec';
 import { serializeJson } from './json';
 import { entryOverheadBytes, valueBytesFromScratch, valueLength, type Value } from './values';
+import { lruClock, lruClockSeconds, lruIdleSeconds } from './util';
 
 export type { EvictionPolicy, ExecResult, Mutation, Session, StoreOptions } from './types';
 
@@ -205,7 +206,7 @@ export class Store implements StoreOps {
       slot: db.keys.length,
       vslot: -1,
       chargedBytes: 0,
-      lruMs: this.replaying ? 0 : this.nowMs,
+      lruS: this.replaying ? 0 : lruClock(this.nowMs),
       lfuCounter: lfuInitCounter,
       lfuDecrMin: this.replaying ? 0 : Math.floor(this.nowMs / lfuDecayMs),
     };
@@ -373,7 +374,7 @@ export class Store implements StoreOps {
 
   /** Update the LRU clock and, under LFU, redis's logarithmic counter (LFULogIncr). */
   private touch(e: Entry): void {
-    e.lruMs = this.nowMs;
+    e.lruS = lruClock(this.nowMs);
     if (this.policy !== 'allkeys-lfu') return;
     e.lfuCounter = this.lfuDecayed(e);
     e.lfuDecrMin = Math.floor(this.nowMs / lfuDecayMs);
@@ -427,9 +428,9 @@ export class Store implements StoreOps {
     switch (this.policy) {
       case 'allkeys-lru':
       case 'volatile-lru':
-        return e.lruMs;
+        return -lruIdleSeconds(this.nowMs, e.lruS);
       case 'allkeys-lfu':
-        return this.lfuDecayed(e) * 1e15 + e.lruMs;
+        return this.lfuDecayed(e) * lruClockSeconds - lruIdleSeconds(this.nowMs, e.lruS);
       case 'volatile-ttl':
         return e.expireAtMs;
       case 'allkeys-random':

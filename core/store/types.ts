@@ -65,8 +65,13 @@ export interface Entry {
   vslot: number;
   /** Bytes charged for this key at the last accounting (see values.ts). */
   chargedBytes: number;
-  /** LRU clock: last access time on the leader's clock. Node-local, not replicated. */
-  lruMs: number;
+  /**
+   * LRU clock: the second of the last access on the leader's clock, modulo `lruClockSeconds`
+   * (Redis's 24-bit LRU clock, same one-second resolution). A small integer, so V8 keeps it in
+   * the entry itself (a millisecond timestamp is a double: a separate heap box per key, written
+   * on every access). Node-local, not replicated.
+   */
+  lruS: number;
   /** LFU logarithmic counter (0..255) and the minute it was last decayed. Node-local. */
   lfuCounter: number;
   lfuDecrMin: number;

@@ -66,3 +66,17 @@ export function rangeIndices(start: number, stop: number, len: number): [number,
   if (b >= len) b = len - 1;
   return [a, b];
 }
+
+/** The LRU clock wraps after this many seconds (2^24: 194 days), as Redis's does. */
+export const lruClockSeconds = 2 ** 24;
+
+/** The LRU clock at `nowMs`: whole seconds, wrapped. */
+export function lruClock(nowMs: number): number {
+  return Math.floor(nowMs / 1000) % lruClockSeconds;
+}
+
+/** Seconds since an access stamped `lruS` (estimateObjectIdleTime: one wrap at most assumed). */
+export function lruIdleSeconds(nowMs: number, lruS: number): number {
+  const now = lruClock(nowMs);
+  return now >= lruS ? now - lruS : now + lruClockSeconds - lruS;
+}

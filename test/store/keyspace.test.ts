@@ -133,6 +133,10 @@ describe('OBJECT', () => {
     expect(show(lru, T0 + 7_000, 'OBJECT', 'IDLETIME', 'k')).toBe('(integer) 7');
     run(lru, T0 + 7_000, 'TOUCH', 'k');
     expect(show(lru, T0 + 8_000, 'OBJECT', 'IDLETIME', 'k')).toBe('(integer) 1');
+    // The LRU clock is Redis's: whole seconds, wrapping after 2^24 of them; idle time spans a wrap.
+    const nearWrapMs = (2 ** 24 - 2) * 1000;
+    run(lru, nearWrapMs, 'SET', 'w', 'v');
+    expect(show(lru, nearWrapMs + 5_000, 'OBJECT', 'IDLETIME', 'w')).toBe('(integer) 5');
     expect(show(lru, T0, 'OBJECT', 'FREQ', 'k')).toMatch(/^\(error\) ERR An LFU maxmemory policy is not selected/);
 
     const lfu = mk('allkeys-lfu');
