@@ -5,6 +5,7 @@
 
 import { decode } from '@msgpack/msgpack';
 import { Store, type Mutation, type StoreOptions } from '../store';
+import { arrayHeaderBytes, binHeaderBytes, uintBytes, writeArrayHeader, writeBinHeader, writeUint } from '../store/msgpack-write';
 import type { SnapshotMaterializer } from './keeper';
 import { assert } from '../../net/types';
 
@@ -51,44 +52,6 @@ export function encodeMutationBatch(ms: readonly Mutation[]): Uint8Array {
 
 /** Arguments up to this size are copied by a loop rather than TypedArray#set. */
 const smallCopyBytesMax = 32;
-
-const arrayHeaderBytes = (n: number): number => (n < 16 ? 1 : n < 0x10000 ? 3 : 5);
-const binHeaderBytes = (n: number): number => (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
-const uintBytes = (n: number): number => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
-
-function writeArrayHeader(out: Buffer, p: number, n: number): number {
-  if (n >= 16) return writeWide(out, p, n, 0xdc, 0xdd);
-  out[p] = 0x90 | n; // fixarray
-  return p + 1;
-}
-
-function writeBinHeader(out: Buffer, p: number, n: number): number {
-  if (n >= 0x100) return writeWide(out, p, n, 0xc5, 0xc6);
-  out[p] = 0xc4; // bin8
-  out[p + 1] = n;
-  return p + 2;
-}
-
-function writeUint(out: Buffer, p: number, n: number): number {
-  if (n >= 0x100) return writeWide(out, p, n, 0xcd, 0xce);
-  if (n < 0x80) {
-    out[p] = n; // positive fixint
-    return p + 1;
-  }
-  out[p] = 0xcc; // uint8
-  out[p + 1] = n;
-  return p + 2;
-}
-
-/** A tag byte then `n` big-endian: the 16-bit form below 2^16, else the 32-bit one. */
-function writeWide(out: Buffer, p: number, n: number, tag16: number, tag32: number): number {
-  if (n < 0x10000) {
-    out[p] = tag16;
-    return out.writeUInt16BE(n, p + 1);
-  }
-  out[p] = tag32;
-  return out.writeUInt32BE(n, p + 1);
-}
 
 export type BatchDecode = { readonly ok: true; readonly mutations: Mutation[] } | { readonly ok: false; readonly reason: string };
 

@@ -16,6 +16,7 @@
 import { encode } from '@msgpack/msgpack';
 import { assert } from '../../net/types';
 import { serializeJson } from './json';
+import { writeArrayHeader, writeBinHeader, writeUint } from './msgpack-write';
 import type { Entry, UserRecord } from './types';
 import type { Value } from './values';
 
@@ -119,8 +120,9 @@ class SnapshotWriter {
   }
 
   arrayHeader(n: number): void {
-    if (n < 16) return this.byte(0x90 | n); // fixarray
-    this.wide(n, 0xdc, 0xdd);
+    this.checkLength(n);
+    this.reserve(5);
+    this.pos = writeArrayHeader(this.buf, this.pos, n);
   }
 
   bin(b: Uint8Array): void {
@@ -150,24 +152,15 @@ class SnapshotWriter {
   }
 
   private binHeader(n: number): void {
-    if (n >= 0x100) return this.wide(n, 0xc5, 0xc6);
-    this.reserve(2);
-    this.buf[this.pos] = 0xc4; // bin8
-    this.buf[this.pos + 1] = n;
-    this.pos += 2;
+    this.checkLength(n);
+    this.reserve(5);
+    this.pos = writeBinHeader(this.buf, this.pos, n);
   }
 
   private uint(x: number): void {
-    if (x < 0x80) return this.byte(x); // positive fixint
-    if (x < 0x100) {
-      this.reserve(2);
-      this.buf[this.pos] = 0xcc; // uint8
-      this.buf[this.pos + 1] = x;
-      this.pos += 2;
-      return;
-    }
-    if (x <= snapshotLengthMax) return this.wide(x, 0xcd, 0xce);
-    this.word64(0xcf, x); // uint64
+    if (x > snapshotLengthMax) return this.word64(0xcf, x); // uint64
+    this.reserve(5);
+    this.pos = writeUint(this.buf, this.pos, x);
   }
 
   private negativeInt(x: number): void {
@@ -203,12 +196,9 @@ class SnapshotWriter {
     this.pos = this.buf.writeDoubleBE(x, this.pos + 1);
   }
 
-  /** A tag byte then `n` big-endian: the 16-bit form below 2^16, else the 32-bit one. */
-  private wide(n: number, tag16: number, tag32: number): void {
-    assert(n <= snapshotLengthMax, `length ${n} above snapshotLengthMax`);
-    this.reserve(5);
-    this.buf[this.pos] = n < 0x10000 ? tag16 : tag32;
-    this.pos = n < 0x10000 ? this.buf.writeUInt16BE(n, this.pos + 1) : this.buf.writeUInt32BE(n, this.pos + 1);
+  /** A length msgpack's 32-bit forms can hold (bin32, array32). */
+  private checkLength(n: number): void {
+    if (!(n <= snapshotLengthMax)) assert(false, `length ${n} above snapshotLengthMax`);
   }
 
   private reserve(n: number): void {
