@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import type { AckLevel } from '../core/node/protocol';
+import { encodeCommand } from '../net/resp';
 import { startServer, type RunningServer } from '../real/server/server';
 import type { Figure } from './figures';
 
@@ -89,10 +90,6 @@ export function countReplies(b: Buffer): number {
   return n;
 }
 
-function command(...args: string[]): string {
-  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-}
-
 type Op = 'set' | 'get';
 
 function chunks(op: Op, pipeline: number, seed: number): Buffer[] {
@@ -103,12 +100,12 @@ function chunks(op: Op, pipeline: number, seed: number): Buffer[] {
   };
   const out: Buffer[] = [];
   for (let c = 0; c < chunksPerClient; c++) {
-    let s = '';
+    const requests: Buffer[] = [];
     for (let i = 0; i < pipeline; i++) {
       const key = `key:${String(rnd()).padStart(12, '0')}`;
-      s += op === 'set' ? command('SET', key, value) : command('GET', key);
+      requests.push(encodeCommand(op === 'set' ? ['SET', key, value] : ['GET', key]));
     }
-    out.push(Buffer.from(s));
+    out.push(Buffer.concat(requests));
   }
   return out;
 }
@@ -152,7 +149,7 @@ async function runLoad(server: RunningServer, op: Op, pipeline: number, requests
       sock.emit('data', load[state.sent++ % load.length]!);
     };
     server.adopt(sock as unknown as net.Socket);
-    sock.emit('data', Buffer.from(command('AUTH', password)));
+    sock.emit('data', encodeCommand(['AUTH', password]));
     return { sock, next };
   });
   await allAuthed;

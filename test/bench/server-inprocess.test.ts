@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countReplies, FakeSocket } from '../../bench/server-inprocess';
+import { encodeCommand } from '../../net/resp';
 import type { RunningServer } from '../../real/server/server';
 import { adminPassword, removeDir, startInProcess, tempDir } from '../server/helpers';
 
@@ -27,10 +28,9 @@ describe('bench/server-inprocess', () => {
       const got: Buffer[] = [];
       const sock = new FakeSocket((b) => got.push(Buffer.from(b)));
       server.adopt(sock as unknown as net.Socket);
-      const cmd = (...a: string[]) => `*${a.length}\r\n${a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')}`;
-      sock.emit('data', Buffer.from(cmd('AUTH', adminPassword)));
+      sock.emit('data', encodeCommand(['AUTH', adminPassword]));
       await expect.poll(() => Buffer.concat(got).toString()).toBe('+OK\r\n');
-      sock.emit('data', Buffer.from(cmd('SET', 'k', 'v1') + cmd('GET', 'k') + cmd('GET', 'missing')));
+      sock.emit('data', Buffer.concat([encodeCommand(['SET', 'k', 'v1']), encodeCommand(['GET', 'k']), encodeCommand(['GET', 'missing'])]));
       await expect.poll(() => Buffer.concat(got).toString()).toBe('+OK\r\n+OK\r\n$2\r\nv1\r\n$-1\r\n');
       sock.destroy();
     });
