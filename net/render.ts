@@ -56,6 +56,8 @@ function formatTty(r: Reply, prefix: string): string {
       return `(integer) ${r.v ? 1 : 0}\n`;
     case 'bulk':
       return `${quoteBytes(r.b)}\n`;
+    case 'latin1':
+      return `${quoteBytes(Buffer.from(r.s, 'latin1'))}\n`;
     case 'double':
       return `${quoteBytes(Buffer.from(formatDouble17g(r.d)))}\n`;
     case 'verbatim':

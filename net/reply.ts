@@ -10,6 +10,12 @@ export type Reply =
   /** Integer; a bigint only where a 64-bit value may exceed 2^53 (INCRBY near the limits). */
   | { readonly t: 'int'; readonly n: number | bigint }
   | { readonly t: 'bulk'; readonly b: Buffer }
+  /**
+   * A bulk string whose bytes are the char codes of `s`, each 0..255 (latin1). The store keeps
+   * small string values this way (core/store/values.ts), so a GET replies with the value itself.
+   * Same meaning as `bulk`: code that reads replies uses `bulkBytes`, or `canonicalReply` to compare.
+   */
+  | { readonly t: 'latin1'; readonly s: string }
   /** Null bulk string: RESP2 `$-1`, RESP3 `_`. */
   | { readonly t: 'null' }
   /** Null array: RESP2 `*-1`, RESP3 `_` (EXEC aborted by WATCH, BLPOP timeout). */
@@ -41,6 +47,29 @@ export const err = (s: string): Reply => ({ t: 'error', s });
 export const int = (n: number): Reply => (n === 0 ? ZERO : n === 1 ? ONE : { t: 'int', n });
 export const bulk = (b: Buffer): Reply => ({ t: 'bulk', b });
 export const bulkStr = (s: string): Reply => ({ t: 'bulk', b: Buffer.from(s) });
+/** A bulk string of the bytes `s` holds as latin1 char codes (see the `latin1` reply). */
+export const bulkLatin1 = (s: string): Reply => ({ t: 'latin1', s });
+
+/** The bytes of a bulk string reply, either form; null for any other reply. */
+export function bulkBytes(r: Reply): Buffer | null {
+  return r.t === 'bulk' ? r.b : r.t === 'latin1' ? Buffer.from(r.s, 'latin1') : null;
+}
+
+/** The reply with every `latin1` bulk as a `bulk` of the same bytes (for comparing replies). */
+export function canonicalReply(r: Reply): Reply {
+  switch (r.t) {
+    case 'latin1':
+      return { t: 'bulk', b: Buffer.from(r.s, 'latin1') };
+    case 'array':
+    case 'set':
+    case 'push':
+      return { t: r.t, items: r.items.map(canonicalReply) };
+    case 'map':
+      return { t: 'map', entries: r.entries.map(([k, v]) => [canonicalReply(k), canonicalReply(v)] as const) };
+    default:
+      return r;
+  }
+}
 export const array = (items: readonly Reply[]): Reply => ({ t: 'array', items });
 export const double = (d: number): Reply => ({ t: 'double', d });
 

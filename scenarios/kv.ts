@@ -20,7 +20,7 @@ import { StoreMaterializer } from '../core/keeper/store-materializer';
 import { nodeFrameTags, type AckLevel, type NodeMsg, type WatchToken } from '../core/node/protocol';
 import { Keeper } from '../core/keeper/keeper';
 import { FrameCodec } from '../net/frame';
-import type { Reply } from '../net/reply';
+import { bulkBytes, type Reply } from '../net/reply';
 import { nodeId, type Effect, type Input, type Machine, type MachineEnv, type NodeId } from '../net/types';
 import { CheckerRegistry, checkDurability, checkLinearizability, durabilityCheckResult, linearizabilityCheckResult, type CheckResult } from '../sim/checkers/index';
 import { applyFault, describeFault, drawSwarmFaults, healAll, type SwarmConfig, type TimedFault } from '../sim/faults';
@@ -174,9 +174,9 @@ class KvClient implements Machine<NodeMsg> {
       return this.send({ type: 'get', key: c.key }, (req) => ({ type: 'c.req', req, argv: [Buffer.from('GET'), Buffer.from(c.key)], db: 0, user: null, ack: this.ack }));
     }
     if (c.stage === 'get') {
-      if (reply.t !== 'bulk' && reply.t !== 'null') return this.casOver();
+      if (reply.t !== 'bulk' && reply.t !== 'latin1' && reply.t !== 'null') return this.casOver();
       c.stage = 'exec';
-      const expected = reply.t === 'bulk' ? Buffer.from(reply.b).toString() : null;
+      const expected = bulkText(reply);
       return this.send({ type: 'cas', key: c.key, expected, value: c.value }, (req) => ({
         type: 'c.exec',
         req,
@@ -279,7 +279,8 @@ export function checkListsExactlyOnce(records: readonly ListRecord[], remaining:
   return out;
 }
 
-const bulkText = (r: Reply): KvValue => (r.t === 'bulk' ? Buffer.from(r.b).toString() : null);
+/** A bulk reply's bytes as UTF-8 text (either form of bulk); null for any other reply. */
+const bulkText = (r: Reply): KvValue => bulkBytes(r)?.toString() ?? null;
 
 /** Map a reply to the history's outcome. Refusals before execution are `fail`; UNCERTAIN is `unknown`. */
 export function toOutput(op: KvInput, r: Reply): KvOutput {
@@ -557,7 +558,7 @@ export function kvScenario(cfg: KvScenarioConfig): Scenario<WorkOp> {
     const core = machines.get(top.coreHost)?.core;
     if (listOps.length > 0 && progressed && core && core.view().phase === 'serving') {
       const r = core.view().store.execute([Buffer.from('LRANGE'), Buffer.from(queueKey), Buffer.from('0'), Buffer.from('-1')], w.localTime(top.coreHost), { db: 0, user: null }).reply;
-      const remaining = r.t === 'array' ? r.items.map((i) => (i.t === 'bulk' ? Buffer.from(i.b).toString() : '')) : [];
+      const remaining = r.t === 'array' ? r.items.map((i) => bulkText(i) ?? '') : [];
       violations.push(...checkListsExactlyOnce(listOps, remaining));
     }
     if (!progressed) violations.push({ checker: 'liveness.readBack', kind: 'liveness', message: `the read-back of every key did not succeed within ${p.livenessMs}ms after healing` });
@@ -665,7 +666,7 @@ function describeNodeMsg(m: NodeMsg): string {
     case 'c.batch':
       return `c.batch ${m.reqs.map((r) => `#${r.req}`).join(' ')}`;
     case 'c.reply':
-      return `c.reply #${m.req} ${m.reply.t === 'error' || m.reply.t === 'simple' ? m.reply.s : m.reply.t === 'bulk' ? JSON.stringify(Buffer.from(m.reply.b).toString()) : m.reply.t === 'int' ? String(m.reply.n) : m.reply.t} @${m.offset}`;
+      return `c.reply #${m.req} ${m.reply.t === 'error' || m.reply.t === 'simple' ? m.reply.s : m.reply.t === 'bulk' || m.reply.t === 'latin1' ? JSON.stringify(bulkText(m.reply)) : m.reply.t === 'int' ? String(m.reply.n) : m.reply.t} @${m.offset}`;
     case 'k.append':
       return `k.append t${m.term} after ${m.prevOffset}/${m.prevTerm} +${m.entries.length}${m.entries.length > 0 ? ` [${m.entries[0]!.offset}..${m.entries[m.entries.length - 1]!.offset}]` : ''}`;
     case 'k.appendOk':

@@ -99,13 +99,13 @@ export function blockingReply(kind: BlockingKind, key: Buffer, r: Reply): Reply 
   switch (kind) {
     case 'blpop':
     case 'brpop':
-      return r.t === 'bulk' ? array([bulk(key), r]) : null;
+      return r.t === 'bulk' || r.t === 'latin1' ? array([bulk(key), r]) : null;
     case 'bzpopmin':
     case 'bzpopmax':
       return r.t === 'array' && r.items.length >= 2 ? array([bulk(key), r.items[0]!, r.items[1]!]) : null;
     case 'blmove':
     case 'brpoplpush':
-      return r.t === 'bulk' ? r : null;
+      return r.t === 'bulk' || r.t === 'latin1' ? r : null;
   }
 }
 

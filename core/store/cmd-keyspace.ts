@@ -13,7 +13,7 @@ import { copyValue, dumpValue, loadValue } from './dump';
 import { parseIntArg } from './numbers';
 import type { Entry, Handler, Session, StoreOps } from './types';
 import { E, key, lruIdleSeconds, upper } from './util';
-import type { Value } from './values';
+import { strBuffer, type Value } from './values';
 
 const KSRESTORE = Buffer.from('KSRESTORE');
 const sameObject = err('ERR source and destination objects are the same');
@@ -159,7 +159,7 @@ const withinInt64 = (b: Buffer): boolean => {
 export function encodingOf(v: Value): string {
   switch (v.type) {
     case 'string':
-      return isInt64Text(v.b) ? 'int' : v.b.length <= embstrBytesMax ? 'embstr' : 'raw';
+      return isInt64Text(strBuffer(v.d)) ? 'int' : v.d.length <= embstrBytesMax ? 'embstr' : 'raw';
     case 'list':
       return 'quicklist';
     case 'hash': {

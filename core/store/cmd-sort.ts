@@ -8,7 +8,7 @@ import { array, bulk, err, int, NULL, type Reply } from '../../net/reply';
 import { parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, keyBuf, upper } from './util';
-import { listElementBytes, newList, type Value } from './values';
+import { listElementBytes, newList, strBuffer, type Value } from './values';
 
 const DEL = Buffer.from('DEL');
 const RPUSH = Buffer.from('RPUSH');
@@ -69,7 +69,7 @@ function byPattern(s: StoreOps, pattern: string, elem: Buffer): Buffer | null {
   const e = s.lookup(k);
   if (e === undefined) return null;
   if (hasField) return e.v.type === 'hash' ? (e.v.m.get(pattern.slice(arrow + 2)) ?? null) : null;
-  return e.v.type === 'string' ? e.v.b : null;
+  return e.v.type === 'string' ? strBuffer(e.v.d) : null;
 }
 
 /**

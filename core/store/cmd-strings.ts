@@ -3,8 +3,8 @@
 import { array, bulk, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64, parseIntArg } from './numbers';
 import type { Entry, Handler, StoreOps } from './types';
-import { E, invalidExpire, key, lookupTyped, stringBytesMax, upper } from './util';
-import { newString, setString } from './values';
+import { E, invalidExpire, key, latin1, lookupTyped, stringBytesMax, upper } from './util';
+import { newString, setString, strBuffer, strData, strReply, stringTextBytesMax } from './values';
 
 const EMPTY_BULK: Reply = Object.freeze({ t: 'bulk', b: Buffer.alloc(0) }) as Reply;
 
@@ -13,17 +13,21 @@ export const get: Handler = (s, argv) => {
   if (e === undefined) return NULL;
   const v = e.v;
   if (v.type !== 'string') return E.wrongType;
-  return { t: 'bulk', b: v.b };
+  return strReply(v.d);
 };
 
 /** Write a string value, keeping or clearing the deadline. */
 function putString(s: StoreOps, k: string, arg: Buffer, keepTtl: boolean): Entry {
-  // Copy: argv may be a view into a connection's receive buffer, which must not be pinned.
-  const b = Buffer.from(arg);
-  const e = s.lookup(k);
-  if (e === undefined) return s.create(k, newString(b), Infinity);
-  if (e.v.type === 'string') setString(e.v, b);
-  else e.v = newString(b);
+  return putStringAt(s, k, s.lookup(k), arg, keepTtl);
+}
+
+/** putString when the caller has just looked the key up (`e`, undefined when absent). */
+function putStringAt(s: StoreOps, k: string, e: Entry | undefined, arg: Buffer, keepTtl: boolean): Entry {
+  // A copy: argv may be a view into a connection's receive buffer, which must not be pinned.
+  const d = strData(arg, false);
+  if (e === undefined) return s.create(k, newString(d), Infinity);
+  if (e.v.type === 'string') setString(e.v, d);
+  else e.v = newString(d);
   if (!keepTtl) s.setExpire(e, Infinity);
   s.wrote(e);
   return e;
@@ -97,10 +101,10 @@ export const set: Handler = (s, argv) => {
   let old: Reply = NULL;
   if (o.get && e !== undefined) {
     if (e.v.type !== 'string') return E.wrongType;
-    old = bulk(e.v.b);
+    old = strReply(e.v.d);
   }
   if ((o.nx && e !== undefined) || (o.xx && e === undefined)) return o.get ? old : NULL;
-  const ne = putString(s, k, argv[2]!, o.keepTtl);
+  const ne = putStringAt(s, k, e, argv[2]!, o.keepTtl);
   if (deadline !== Infinity) s.setExpire(ne, deadline);
   // Effect replication: the mutation carries the absolute deadline, never a relative one.
   // A plain SET k v replicates as it came (dirty): no rewrite to allocate.
@@ -122,8 +126,8 @@ export const getset: Handler = (s, argv) => {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const old = t === undefined ? NULL : bulk(t.v.b);
-  putString(s, k, argv[2]!, false);
+  const old = t === undefined ? NULL : strReply(t.v.d);
+  putStringAt(s, k, t?.e, argv[2]!, false);
   return old;
 };
 
@@ -133,7 +137,7 @@ export const getdel: Handler = (s, argv) => {
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return NULL;
   s.remove(k);
-  return bulk(t.v.b);
+  return strReply(t.v.d);
 };
 
 export const getex: Handler = (s, argv) => {
@@ -158,7 +162,7 @@ export const getex: Handler = (s, argv) => {
     if (typeof d !== 'number') return d;
     deadline = d;
   }
-  const reply = bulk(t.v.b);
+  const reply = strReply(t.v.d);
   if (unit === 'PERSIST') {
     if (t.e.expireAtMs !== Infinity) {
       s.setExpire(t.e, Infinity);
@@ -180,7 +184,7 @@ export const mget: Handler = (s, argv) => {
   const items: Reply[] = [];
   for (let i = 1; i < argv.length; i++) {
     const e = s.lookup(key(argv[i]!));
-    items.push(e !== undefined && e.v.type === 'string' ? bulk(e.v.b) : NULL);
+    items.push(e !== undefined && e.v.type === 'string' ? strReply(e.v.d) : NULL);
   }
   return array(items);
 };
@@ -202,20 +206,24 @@ export const append: Handler = (s, argv) => {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
+  const add = argv[2]!;
   if (t === undefined) {
-    s.create(k, newString(Buffer.from(argv[2]!)), Infinity);
-    return int(argv[2]!.length);
+    s.create(k, newString(strData(add, false)), Infinity);
+    return int(add.length);
   }
-  if (t.v.b.length + argv[2]!.length > stringBytesMax) return E.stringTooLong;
-  setString(t.v, Buffer.concat([t.v.b, argv[2]!]));
+  const cur = t.v.d;
+  const n = cur.length + add.length;
+  if (n > stringBytesMax) return E.stringTooLong;
+  // Text while it stays small (V8 joins the two strings lazily), a Buffer once it grows past.
+  setString(t.v, n <= stringTextBytesMax && typeof cur === 'string' ? cur + latin1(add) : strData(Buffer.concat([strBuffer(cur), add]), true));
   s.wrote(t.e);
-  return int(t.v.b.length);
+  return int(n);
 };
 
 export const strlen: Handler = (s, argv) => {
   const t = lookupTyped(s, key(argv[1]!), 'string');
   if (t === 'wrongtype') return E.wrongType;
-  return t === undefined ? ZERO : int(t.v.b.length);
+  return t === undefined ? ZERO : int(t.v.d.length);
 };
 
 export const getrange: Handler = (s, argv) => {
@@ -225,7 +233,8 @@ export const getrange: Handler = (s, argv) => {
   const t = lookupTyped(s, key(argv[1]!), 'string');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return EMPTY_BULK;
-  const len = t.v.b.length;
+  const d = t.v.d;
+  const len = d.length;
   if (start < 0 && end < 0 && start > end) return EMPTY_BULK;
   if (start < 0) start += len;
   if (end < 0) end += len;
@@ -233,7 +242,7 @@ export const getrange: Handler = (s, argv) => {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return EMPTY_BULK;
-  return bulk(Buffer.from(t.v.b.subarray(start, end + 1)));
+  return typeof d === 'string' ? { t: 'latin1', s: d.slice(start, end + 1) } : bulk(Buffer.from(d.subarray(start, end + 1)));
 };
 
 export const setrange: Handler = (s, argv) => {
@@ -244,16 +253,20 @@ export const setrange: Handler = (s, argv) => {
   const val = argv[3]!;
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const curLen = t === undefined ? 0 : t.v.b.length;
+  const curLen = t === undefined ? 0 : t.v.d.length;
   if (val.length === 0) return int(curLen);
   if (offset + val.length > stringBytesMax) return E.stringTooLong;
-  const cur = t === undefined ? Buffer.alloc(0) : t.v.b;
-  const out = Buffer.alloc(Math.max(cur.length, offset + val.length));
-  cur.copy(out);
+  const out = Buffer.alloc(Math.max(curLen, offset + val.length));
+  if (t !== undefined) {
+    const cur = t.v.d;
+    if (typeof cur === 'string') out.write(cur, 0, cur.length, 'latin1');
+    else cur.copy(out);
+  }
   val.copy(out, offset);
-  if (t === undefined) s.create(k, newString(out), Infinity);
+  const d = strData(out, true);
+  if (t === undefined) s.create(k, newString(d), Infinity);
   else {
-    setString(t.v, out);
+    setString(t.v, d);
     s.wrote(t.e);
   }
   return int(out.length);
@@ -264,14 +277,14 @@ function incrBy(s: StoreOps, kb: Buffer, by: bigint): Reply {
   const k = key(kb);
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const cur = t === undefined ? 0n : parseInt64(t.v.b);
+  const cur = t === undefined ? 0n : parseInt64(t.v.d);
   if (cur === null) return E.notInteger;
   const next = cur + by;
   if (next > int64Max || next < int64Min) return E.overflow;
-  const b = Buffer.from(next.toString());
-  if (t === undefined) s.create(k, newString(b), Infinity);
+  const d = next.toString(); // ASCII digits: the same bytes as text
+  if (t === undefined) s.create(k, newString(d), Infinity);
   else {
-    setString(t.v, b);
+    setString(t.v, d);
     s.wrote(t.e);
   }
   return { t: 'int', n: intValue(next) };
@@ -294,14 +307,15 @@ export const incrbyfloat: Handler = (s, argv) => {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const cur = t === undefined ? Buffer.from('0') : t.v.b;
+  const cur = t === undefined ? Buffer.from('0') : strBuffer(t.v.d);
   if (parseDouble(cur) === null || parseDouble(argv[2]!) === null) return E.notFloat;
   const out = addHumanFloat(cur, argv[2]!);
   if (out === null) return E.nanOrInf;
   const b = Buffer.from(out);
-  if (t === undefined) s.create(k, newString(b), Infinity);
+  const d = strData(b, true);
+  if (t === undefined) s.create(k, newString(d), Infinity);
   else {
-    setString(t.v, b);
+    setString(t.v, d);
     s.wrote(t.e);
   }
   // The result, not the increment, is replicated: float addition is not exact.

@@ -3,7 +3,7 @@
 
 import { decode, encode } from '@msgpack/msgpack';
 import { parseJson, serializeJson } from './json';
-import { hashSet, listRecount, newHash, newJson, newList, newSet, newString, newZSet, setAdd, valueLength, zsetPut, type Value } from './values';
+import { hashSet, listRecount, newHash, newJson, newList, newSet, newString, newZSet, setAdd, strBuffer, strData, valueLength, zsetPut, type Value } from './values';
 
 export type Payload = Uint8Array | Uint8Array[] | [Uint8Array, number][];
 
@@ -14,7 +14,7 @@ const copyBuf = (u: Uint8Array): Buffer => Buffer.from(u);
 export function encodeValue(v: Value): [Value['type'], Payload] {
   switch (v.type) {
     case 'string':
-      return ['string', v.b];
+      return ['string', strBuffer(v.d)];
     case 'hash':
       return ['hash', [...v.m].flatMap(([f, x]) => [latin1Bytes(f), x])];
     case 'list':
@@ -34,7 +34,7 @@ export function encodeValue(v: Value): [Value['type'], Payload] {
 export function decodeValue(type: Value['type'], p: Payload): Value {
   switch (type) {
     case 'string':
-      return newString(copyBuf(p as Uint8Array));
+      return newString(strData(p as Uint8Array, false));
     case 'hash': {
       const h = newHash();
       const a = p as Uint8Array[];

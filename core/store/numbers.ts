@@ -10,22 +10,25 @@ const int64CharsMax = 20;
  * Redis's string2ll: optional '-', then "0" or a non-zero digit followed by digits; no
  * '+', no spaces, no leading zeros, in int64 range. Returns null when not an integer.
  */
-export function parseInt64(b: Buffer): bigint | null {
+export function parseInt64(b: Buffer | string): bigint | null {
   const n = b.length;
   if (n === 0 || n > int64CharsMax) return null;
+  // A string is the store's text form of a value: its char codes are the bytes.
+  const text = typeof b === 'string' ? b : null;
+  const at = (j: number): number => (text !== null ? text.charCodeAt(j) : (b as Buffer)[j]!);
   let i = 0;
-  if (b[0] === 0x2d) {
+  if (at(0) === 0x2d) {
     if (n === 1) return null;
     i = 1;
   }
-  const first = b[i]!;
+  const first = at(i);
   if (first === 0x30) return n === 1 ? 0n : null;
   if (first < 0x31 || first > 0x39) return null;
   for (let j = i + 1; j < n; j++) {
-    const c = b[j]!;
+    const c = at(j);
     if (c < 0x30 || c > 0x39) return null;
   }
-  const v = BigInt(b.toString('latin1'));
+  const v = BigInt(text ?? (b as Buffer).toString('latin1'));
   return v < int64Min || v > int64Max ? null : v;
 }
 

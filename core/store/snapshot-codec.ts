@@ -59,7 +59,7 @@ function writeEntry(w: SnapshotWriter, e: Entry): void {
 function writePayload(w: SnapshotWriter, v: Value): void {
   switch (v.type) {
     case 'string':
-      return w.bin(v.b);
+      return typeof v.d === 'string' ? w.binLatin1(v.d) : w.bin(v.d);
     case 'hash':
       w.arrayHeader(2 * v.m.size);
       for (const [f, x] of v.m) {

@@ -12,7 +12,7 @@ import type { Entry, EvictionPolicy, ExecResult, Mutation, Session, StoreOps, St
 import { bytesLatin1, decodeValue, type Payload } from './dump';
 import { encodeStoreSnapshot } from './snapshot-codec';
 import { serializeJson } from './json';
-import { entryOverheadBytes, valueBytesFromScratch, valueLength, type Value } from './values';
+import { entryOverheadBytes, stringTextBytesMax, valueBytesFromScratch, valueLength, type Value } from './values';
 import { lruClock, lruClockSeconds, lruIdleSeconds } from './util';
 
 export type { EvictionPolicy, ExecResult, Mutation, Session, StoreOptions } from './types';
@@ -494,6 +494,7 @@ export class Store implements StoreOps {
         assert(valueLength(e.v) > 0, `empty container at ${e.key}`);
         assert((e.vslot >= 0) === (e.expireAtMs !== Infinity), `vslot/deadline of ${e.key}`);
         assert(e.v.bytes === valueBytesFromScratch(e.v), `byte count of ${e.key}`);
+        if (e.v.type === 'string') assert((typeof e.v.d === 'string') === e.v.d.length <= stringTextBytesMax, `string form of ${e.key}`);
         assert(e.chargedBytes === entryOverheadBytes + e.key.length + e.v.bytes, `charge of ${e.key}`);
         used += e.chargedBytes;
       }
@@ -547,6 +548,11 @@ class Fnv2x32 {
     for (let i = 0; i < x.length; i++) this.byte(x[i]!);
     this.byte(0x1e);
   }
+  /** The bytes a latin1 string holds: the same hash as `buf` of them. */
+  latin1(s: string): void {
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+    this.byte(0x1e);
+  }
   private byte(c: number): void {
     this.a = Math.imul(this.a ^ c, 0x01000193);
     this.b = Math.imul(this.b ^ c, 0x01000193) ^ (this.b >>> 15);
@@ -560,7 +566,8 @@ function hashValue(h: Fnv2x32, v: Value): void {
   h.str(v.type);
   switch (v.type) {
     case 'string':
-      h.buf(v.b);
+      if (typeof v.d === 'string') h.latin1(v.d);
+      else h.buf(v.d);
       return;
     case 'hash':
       for (const [f, x] of v.m) (h.str(f), h.buf(x));

@@ -11,8 +11,10 @@ export const stringBytesMax = 512 * 1024 * 1024;
 interface Latin1Slice {
   latin1Slice(start: number, end: number): string;
 }
-/** A key's bytes as a latin1 string (one char per byte), without `toString`'s encoding dispatch. */
-export const key = (b: Buffer): string => (b as unknown as Latin1Slice).latin1Slice(0, b.length);
+/** Bytes as a latin1 string (one char per byte), without `toString`'s encoding dispatch. */
+export const latin1 = (b: Buffer): string => (b as unknown as Latin1Slice).latin1Slice(0, b.length);
+/** A key's bytes as the store's key string. */
+export const key = latin1;
 export const keyBuf = (k: string): Buffer => Buffer.from(k, 'latin1');
 export const upper = (b: Buffer): string => b.toString('latin1').toUpperCase();
 

@@ -11,7 +11,9 @@
 //   json:   the document's compact UTF-8 serialization (json.ts), recomputed on every write
 
 import { Deque } from './deque';
+import type { Reply } from '../../net/reply';
 import { jsonBytes, type J } from './json';
+import { latin1 } from './util';
 
 // The overheads are what V8 really spends (Node 20, measured by test/store/memory-estimate.test.ts,
 // which fails when the estimate drifts outside 0.6x-1.5x of the real heap): a key costs its
@@ -25,9 +27,20 @@ export const listElementOverheadBytes = 128;
 export const setMemberOverheadBytes = 40;
 export const zsetMemberOverheadBytes = 112;
 
+/**
+ * A string value's bytes. Up to `stringTextBytesMax` they are a JS string whose char codes are
+ * the bytes (latin1, 0..255 each: V8 keeps it as a one-byte string with the bytes inside the
+ * heap object). A GET then replies with the string itself (the `latin1` reply), one object away
+ * from the entry, where a Buffer is three (the typed array, its store, the bytes) and costs about
+ * 100 bytes more. Larger values are Buffers: off the V8 heap, never copied by its GC, and not
+ * bounded by V8's longest string.
+ */
+export type StrData = string | Buffer;
+export const stringTextBytesMax = 4096;
+
 export interface StringVal {
   readonly type: 'string';
-  b: Buffer;
+  d: StrData;
   bytes: number;
 }
 export interface HashVal {
@@ -77,7 +90,23 @@ export const typeName = {
   json: 'ReJSON-RL',
 } as const satisfies Record<ValueType, string>;
 
-export const newString = (b: Buffer): StringVal => ({ type: 'string', b, bytes: b.length });
+export const newString = (d: StrData): StringVal => ({ type: 'string', d, bytes: d.length });
+
+/**
+ * The stored form of `bytes`. A copy unless `owned` (a buffer nobody else holds) and large:
+ * arguments can be views into a connection's receive buffer, which must not be pinned.
+ */
+export function strData(bytes: Uint8Array, owned: boolean): StrData {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length <= stringTextBytesMax) return latin1(b);
+  return owned ? b : Buffer.from(b);
+}
+
+/** The bytes as a Buffer: the value's own when it is one (do not change it), else a new one. */
+export const strBuffer = (d: StrData): Buffer => (typeof d === 'string' ? Buffer.from(d, 'latin1') : d);
+
+/** The value as a bulk reply (the text form without a copy). */
+export const strReply = (d: StrData): Reply => (typeof d === 'string' ? { t: 'latin1', s: d } : { t: 'bulk', b: d });
 export const newHash = (): HashVal => ({ type: 'hash', m: new Map(), bytes: 0 });
 export const newList = (): ListVal => ({ type: 'list', a: new Deque(), bytes: 0 });
 export const newSet = (): SetVal => ({ type: 'set', s: new Set(), bytes: 0 });
@@ -91,9 +120,9 @@ export function setJson(v: JsonVal, doc: J): void {
   v.bytes = jsonBytes(doc);
 }
 
-export function setString(v: StringVal, b: Buffer): void {
-  v.b = b;
-  v.bytes = b.length;
+export function setString(v: StringVal, d: StrData): void {
+  v.d = d;
+  v.bytes = d.length;
 }
 
 /** Returns true when the field is new. */
@@ -201,7 +230,7 @@ export function valueLength(v: Value): number {
 export function valueBytesFromScratch(v: Value): number {
   switch (v.type) {
     case 'string':
-      return v.b.length;
+      return v.d.length;
     case 'hash': {
       let n = 0;
       for (const [f, x] of v.m) n += hashFieldOverheadBytes + f.length + x.length;

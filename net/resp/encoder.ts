@@ -69,6 +69,8 @@ export class ReplyWriter {
         return this.writeInt(r.n);
       case 'bulk':
         return this.writeBulk(r.b);
+      case 'latin1':
+        return this.writeBulkLatin1(r.s);
       case 'null':
         return proto === 3 ? this.writeAscii('_\r\n') : this.writeAscii('$-1\r\n');
       case 'nullArray':
@@ -185,6 +187,22 @@ export class ReplyWriter {
       b.copy(this.buf, this.pos);
     }
     this.pos += b.length;
+    this.writeCrlf();
+  }
+
+  /** A bulk of the bytes `s` holds as latin1 char codes (the store's small string values). */
+  private writeBulkLatin1(s: string): void {
+    const n = s.length;
+    this.writeHeader(0x24 /* $ */, n);
+    this.ensure(n + 2);
+    if (n <= smallCopyBytesMax) {
+      const buf = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    } else {
+      this.buf.write(s, this.pos, n, 'latin1');
+    }
+    this.pos += n;
     this.writeCrlf();
   }
 

@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import tls from 'node:tls';
 import { Command, Option } from 'commander';
 import { renderReply } from '../../net/render';
-import type { Reply } from '../../net/reply';
+import { bulkBytes, type Reply } from '../../net/reply';
 import { encodeCommand, RespReplyParser, splitInlineArgs } from '../../net/resp/index';
 import { parseIntArg } from './sim-commands';
 
@@ -153,7 +153,7 @@ export function registerClientCommand(program: Command): void {
           return;
         }
       }
-      const show = (r: Reply) => console.log(o.raw && r.t === 'bulk' ? r.b.toString() : renderReply(r));
+      const show = (r: Reply) => console.log(o.raw && bulkBytes(r) !== null ? bulkBytes(r)!.toString() : renderReply(r));
       if (command.length > 0) {
         const r = await client.call(command);
         show(r);

@@ -5,6 +5,7 @@ import { decodeMutationBatch } from '../../core/keeper/store-materializer';
 import { Core, coreConfigDefaults } from '../../core/node/core';
 import { batchRequestsMax, CoreErrors, type ClientRequest, type NodeMsg } from '../../core/node/protocol';
 import { nodeId, type Effect } from '../../net/types';
+import { canonicalReply } from '../../net/reply';
 import { SeededRng } from '../../sim/rng';
 
 const K = nodeId('k1');
@@ -61,7 +62,7 @@ describe('Core', () => {
     expect(replies(first)).toHaveLength(1);
     expect(replies(second)).toEqual([]);
     expect(core.view().tail).toBe(1);
-    expect(core.view().store.execute([b('GET'), b('n')], now + 2, { db: 0, user: null }).reply).toEqual({ t: 'bulk', b: b('1') });
+    expect(canonicalReply(core.view().store.execute([b('GET'), b('n')], now + 2, { db: 0, user: null }).reply)).toEqual({ t: 'bulk', b: b('1') });
   });
 
   it('memory-level entries go to the Keepers together within lazyPumpMs; a waiting request ships everything at once', () => {

@@ -16,6 +16,7 @@ describe('encodeReply golden bytes', () => {
     ['int', { t: 'int', n: -42 }, ':-42\r\n', ':-42\r\n'],
     ['int64 min', { t: 'int', n: -9223372036854775808n }, ':-9223372036854775808\r\n', ':-9223372036854775808\r\n'],
     ['bulk', bulk(Buffer.from([0x61, 0x0d, 0x0a, 0x00])), '$4\r\na\r\n\x00\r\n', '$4\r\na\r\n\x00\r\n'],
+    ['latin1 bulk', { t: 'latin1', s: 'a\r\n\xff' }, '$4\r\na\r\n\xff\r\n', '$4\r\na\r\n\xff\r\n'],
     ['empty bulk', bulkStr(''), '$0\r\n\r\n', '$0\r\n\r\n'],
     ['null', NULL, '$-1\r\n', '_\r\n'],
     ['null array', NULL_ARRAY, '*-1\r\n', '_\r\n'],
@@ -82,6 +83,9 @@ function canonical(r: Reply): unknown {
   switch (r.t) {
     case 'bulk':
       return { t: 'bulk', hex: r.b.toString('hex') };
+    case 'latin1':
+      // The same bytes as a bulk: the parser reads both back as `bulk`.
+      return { t: 'bulk', hex: Buffer.from(r.s, 'latin1').toString('hex') };
     case 'double':
       return { t: 'double', d: Number.isNaN(r.d) ? 'NaN' : Object.is(r.d, -0) ? '-0' : String(r.d) };
     case 'int':
@@ -160,6 +164,8 @@ const { reply: replyArb } = fc.letrec<{ reply: Reply; leaf: Reply; aggregate: Re
     fc.integer().map((n): Reply => ({ t: 'int', n })),
     fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n): Reply => ({ t: 'int', n: Number.isSafeInteger(Number(n)) ? Number(n) : n })),
     fc.uint8Array({ maxLength: 20 }).map((a): Reply => ({ t: 'bulk', b: Buffer.from(a) })),
+    // Both sides of the loop/native copy threshold, every byte value.
+    fc.uint8Array({ maxLength: 80 }).map((a): Reply => ({ t: 'latin1', s: Buffer.from(a).toString('latin1') })),
     fc.constant<Reply>(NULL),
     fc.constant<Reply>(NULL_ARRAY),
     fc.double().map((d): Reply => ({ t: 'double', d })),
