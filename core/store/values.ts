@@ -16,15 +16,14 @@ import { jsonBytes, type J } from './json';
 import { latin1 } from './util';
 
 // The overheads are what V8 really spends (Node 20, measured by test/store/memory-estimate.test.ts,
-// which fails when the estimate drifts outside 0.6x-1.5x of the real heap): a key costs its
+// which fails when the estimate drifts outside 0.75x-1.33x of the real heap): a key costs its
 // Map slot, its slot in the keys array, the entry object and its boxed numbers, the key string,
-// the value object and, for strings, a Buffer object: about 330 bytes before the bytes
-// themselves (Redis: about 70). Counting less would let --maxmemory admit several times the
-// memory it names.
-export const entryOverheadBytes = 320;
-export const hashFieldOverheadBytes = 168;
-export const listElementOverheadBytes = 128;
-export const setMemberOverheadBytes = 40;
+// the value object and the value's string: about 260 bytes before the bytes themselves (Redis:
+// about 70). Counting less would let --maxmemory admit more memory than it names.
+export const entryOverheadBytes = 260;
+export const hashFieldOverheadBytes = 160;
+export const listElementOverheadBytes = 120;
+export const setMemberOverheadBytes = 50;
 export const zsetMemberOverheadBytes = 112;
 
 /**
