@@ -26,11 +26,11 @@ export const snapshotInitialBytes = 64 * 1024;
 export const snapshotLengthMax = 0xffff_ffff;
 
 /**
- * The bytes of `encode({ version: 1, dbs, users })` where each db is its entries in map order
+ * The bytes of `encode({ version: 1, dbs, users })` where each db is its entries in slot order
  * as `[latin1Bytes(key), deadline or null, ...encodeValue(v)]`. Returns a view of the filled
  * part of the buffer it wrote into.
  */
-export function encodeStoreSnapshot(dbs: readonly ReadonlyMap<string, Entry>[], users: Iterable<UserRecord>): Uint8Array {
+export function encodeStoreSnapshot(dbs: readonly (readonly Entry[])[], users: Iterable<UserRecord>): Uint8Array {
   const w = new SnapshotWriter();
   w.byte(0x83); // fixmap of 3
   w.fixStr('version');
@@ -38,8 +38,8 @@ export function encodeStoreSnapshot(dbs: readonly ReadonlyMap<string, Entry>[], 
   w.fixStr('dbs');
   w.arrayHeader(dbs.length);
   for (const db of dbs) {
-    w.arrayHeader(db.size);
-    for (const e of db.values()) writeEntry(w, e);
+    w.arrayHeader(db.length);
+    for (const e of db) writeEntry(w, e);
   }
   w.fixStr('users');
   w.bytes(encode([...users]));

@@ -10,6 +10,7 @@ import { dbAllowed, noPermDb } from './acl';
 import { commandNameOf, findCommand, type StoreCommand } from './commands';
 import type { Entry, EvictionPolicy, ExecResult, Mutation, Session, StoreOps, StoreOptions, UserRecord } from './types';
 import { bytesLatin1, decodeValue, type Payload } from './dump';
+import { KeyTable } from './key-table';
 import { encodeStoreSnapshot } from './snapshot-codec';
 import { serializeJson } from './json';
 import { entryOverheadBytes, stringTextBytesMax, valueBytesFromScratch, valueLength, type Value } from './values';
@@ -37,12 +38,18 @@ const unknownArgsCharsMax = 128;
 const DEL = Buffer.from('DEL');
 
 class Db {
-  readonly map = new Map<string, Entry>();
-  /** Every key, for O(1) uniform sampling; entries hold their slot. */
-  readonly keys: string[] = [];
-  /** Keys with a deadline (volatile-* eviction and the active sweep). */
-  readonly vkeys: string[] = [];
+  readonly table: KeyTable<Entry>;
+  /**
+   * Every entry, in slot order (entries hold their slot): O(1) uniform sampling, and the order
+   * KEYS, SCAN, snapshots and the digest see. Deleting swaps the last entry into the hole.
+   */
+  readonly entries: Entry[] = [];
+  /** Entries with a deadline (volatile-* eviction and the active sweep); entries hold their vslot. */
+  readonly ventries: Entry[] = [];
   sweepCursor = 0;
+  constructor(nextSeed: () => number) {
+    this.table = new KeyTable(nextSeed);
+  }
 }
 
 export class Store implements StoreOps {
@@ -71,12 +78,20 @@ export class Store implements StoreOps {
     assert(Number.isInteger(n) && n >= 1 && n <= databasesMax, 'databases out of range');
     assert(opts.maxmemoryBytes >= 0, 'maxmemoryBytes must be >= 0');
     this.databases = n;
-    this.dbs = Array.from({ length: n }, () => new Db());
+    this.rng = opts.rng;
+    this.seedState = this.rng.int(0x7fffffff);
+    this.dbs = Array.from({ length: n }, () => new Db(this.nextSeed));
     this.db = this.dbs[0]!;
     this.maxmemoryBytes = opts.maxmemoryBytes;
     this.policy = opts.policy;
-    this.rng = opts.rng;
   }
+
+  /** Key table hash seeds: a sequence from one draw of the node's randomness (see key-table.ts). */
+  private seedState: number;
+  private readonly nextSeed = (): number => {
+    this.seedState = (Math.imul(this.seedState, 1103515245) + 12345) | 0;
+    return this.seedState;
+  };
 
   // ---- Driver API ------------------------------------------------------------------
 
@@ -124,16 +139,15 @@ export class Store implements StoreOps {
     for (let visited = 0; visited < this.databases && examined < maxKeys; visited++) {
       const dbIndex = this.sweepDbCursor;
       const db = this.dbs[dbIndex]!;
-      while (examined < maxKeys && db.sweepCursor < db.vkeys.length) {
-        const k = db.vkeys[db.sweepCursor]!;
-        const e = db.map.get(k)!;
+      while (examined < maxKeys && db.sweepCursor < db.ventries.length) {
+        const e = db.ventries[db.sweepCursor]!;
         examined++;
         if (e.expireAtMs <= nowMs) {
           this.deleteLogged(db, dbIndex, e);
           this.stats.expiredKeys += 1;
         } else db.sweepCursor++;
       }
-      if (db.sweepCursor >= db.vkeys.length) {
+      if (db.sweepCursor >= db.ventries.length) {
         db.sweepCursor = 0;
         this.sweepDbCursor = (this.sweepDbCursor + 1) % this.databases;
       }
@@ -148,7 +162,7 @@ export class Store implements StoreOps {
   }
 
   dbSize(db: number): number {
-    return this.dbs[db]!.map.size;
+    return this.dbs[db]!.entries.length;
   }
 
   /** CONFIG SET maxmemory / maxmemory-policy: node-local limits (eviction decisions are logged as DELs). */
@@ -176,7 +190,7 @@ export class Store implements StoreOps {
   }
 
   lookupNoTouch(k: string): Entry | undefined {
-    const e = this.db.map.get(k);
+    const e = this.db.table.get(k);
     if (e === undefined) return undefined;
     // `vslot` (a small integer, in the entry itself) says whether there is a deadline at all:
     // the deadline is a double, which V8 keeps in a separate box, one more cache miss per lookup.
@@ -193,25 +207,25 @@ export class Store implements StoreOps {
   }
 
   peek(k: string): Entry | undefined {
-    return this.db.map.get(k);
+    return this.db.table.get(k);
   }
 
   create(k: string, v: Value, expireAtMs: number): Entry {
     const db = this.db;
-    assert(!db.map.has(k), 'create of an existing key');
+    assert(!db.table.has(k), 'create of an existing key');
     const e: Entry = {
       key: k,
       v,
       expireAtMs: Infinity,
-      slot: db.keys.length,
+      slot: db.entries.length,
       vslot: -1,
       chargedBytes: 0,
       lruS: this.replaying ? 0 : lruClock(this.nowMs),
       lfuCounter: lfuInitCounter,
       lfuDecrMin: this.replaying ? 0 : Math.floor(this.nowMs / lfuDecayMs),
     };
-    db.map.set(k, e);
-    db.keys.push(k);
+    db.table.add(e);
+    db.entries.push(e);
     this.charge(e);
     if (expireAtMs !== Infinity) this.setExpire(e, expireAtMs);
     this.dirty = true;
@@ -238,11 +252,11 @@ export class Store implements StoreOps {
     // No deadline before or after (a plain SET over a plain key): nothing to write (see lookupNoTouch).
     if (atMs === Infinity && e.vslot < 0) return;
     if (atMs === Infinity && e.vslot >= 0) {
-      swapRemove(db.vkeys, e.vslot, (moved, slot) => (db.map.get(moved)!.vslot = slot));
+      swapRemove(db.ventries, e.vslot, (moved, slot) => (moved.vslot = slot));
       e.vslot = -1;
     } else if (atMs !== Infinity && e.vslot < 0) {
-      e.vslot = db.vkeys.length;
-      db.vkeys.push(e.key);
+      e.vslot = db.ventries.length;
+      db.ventries.push(e);
     }
     e.expireAtMs = atMs;
   }
@@ -288,11 +302,11 @@ export class Store implements StoreOps {
   }
 
   size(): number {
-    return this.db.keys.length;
+    return this.db.entries.length;
   }
 
   keyAt(i: number): string {
-    return this.db.keys[i]!;
+    return this.db.entries[i]!.key;
   }
 
   randomInt(n: number): number {
@@ -353,9 +367,10 @@ export class Store implements StoreOps {
   }
 
   private deleteEntry(db: Db, e: Entry): void {
-    db.map.delete(e.key);
-    swapRemove(db.keys, e.slot, (moved, slot) => (db.map.get(moved)!.slot = slot));
-    if (e.vslot >= 0) swapRemove(db.vkeys, e.vslot, (moved, slot) => (db.map.get(moved)!.vslot = slot));
+    const deleted = db.table.delete(e.key);
+    assert(deleted, 'delete of a key not in the table');
+    swapRemove(db.entries, e.slot, (moved, slot) => (moved.slot = slot));
+    if (e.vslot >= 0) swapRemove(db.ventries, e.vslot, (moved, slot) => (moved.vslot = slot));
     this.usedBytes -= e.chargedBytes;
   }
 
@@ -367,8 +382,8 @@ export class Store implements StoreOps {
 
   private clearDb(i: number): void {
     const db = this.dbs[i]!;
-    for (const e of db.map.values()) this.usedBytes -= e.chargedBytes;
-    this.dbs[i] = new Db();
+    for (const e of db.entries) this.usedBytes -= e.chargedBytes;
+    this.dbs[i] = new Db(this.nextSeed);
     if (i === this.currentDb) this.db = this.dbs[i]!;
   }
 
@@ -408,10 +423,10 @@ export class Store implements StoreOps {
     const candidates: { db: number; e: Entry }[] = [];
     for (let i = 0; i < this.databases; i++) {
       const db = this.dbs[i]!;
-      const pool = volatile ? db.vkeys : db.keys;
+      const pool = volatile ? db.ventries : db.entries;
       if (pool.length === 0) continue;
       for (let j = 0; j < evictionSamples; j++) {
-        const e = db.map.get(pool[this.rng.int(pool.length)]!)!;
+        const e = pool[this.rng.int(pool.length)]!;
         candidates.push({ db: i, e });
         const score = this.evictionScore(e);
         if (best === null || score < best.score) best = { db: i, e, score };
@@ -448,9 +463,9 @@ export class Store implements StoreOps {
     const h = new Fnv2x32();
     for (let i = 0; i < this.databases; i++) {
       const db = this.dbs[i]!;
-      if (db.map.size === 0) continue;
-      h.str(`db${i}:${db.map.size}`);
-      for (const e of db.map.values()) {
+      if (db.entries.length === 0) continue;
+      h.str(`db${i}:${db.entries.length}`);
+      for (const e of db.entries) {
         h.str(e.key);
         h.str(String(e.expireAtMs));
         hashValue(h, e.v);
@@ -462,9 +477,9 @@ export class Store implements StoreOps {
     return h.hex();
   }
 
-  /** Full state as msgpack bytes, keys in map order (so KEYS order survives a restore). */
+  /** Full state as msgpack bytes, keys in slot order (so KEYS order survives a restore). */
   snapshot(): Uint8Array {
-    return encodeStoreSnapshot(this.dbs.map((db) => db.map), this.userTable.values());
+    return encodeStoreSnapshot(this.dbs.map((db) => db.entries), this.userTable.values());
   }
 
   static restore(bytes: Uint8Array, opts: StoreOptions): Store {
@@ -487,10 +502,10 @@ export class Store implements StoreOps {
   invariants(): void {
     let used = 0;
     for (const db of this.dbs) {
-      assert(db.keys.length === db.map.size, 'keys array size');
-      db.keys.forEach((k, i) => assert(db.map.get(k)?.slot === i, `slot of ${k}`));
-      db.vkeys.forEach((k, i) => assert(db.map.get(k)?.vslot === i, `vslot of ${k}`));
-      for (const e of db.map.values()) {
+      db.table.invariants(db.entries);
+      db.entries.forEach((e, i) => assert(e.slot === i, `slot of ${e.key}`));
+      db.ventries.forEach((e, i) => assert(e.vslot === i && db.table.get(e.key) === e, `vslot of ${e.key}`));
+      for (const e of db.entries) {
         assert(valueLength(e.v) > 0, `empty container at ${e.key}`);
         assert((e.vslot >= 0) === (e.expireAtMs !== Infinity), `vslot/deadline of ${e.key}`);
         assert(e.v.bytes === valueBytesFromScratch(e.v), `byte count of ${e.key}`);
@@ -518,7 +533,7 @@ function unknownCommand(argv: readonly Buffer[]): Reply {
   return err(Errors.unknownCommand(argv[0]!.toString('latin1').slice(0, unknownArgsCharsMax), args));
 }
 
-function swapRemove(arr: string[], i: number, moved: (k: string, slot: number) => void): void {
+function swapRemove(arr: Entry[], i: number, moved: (e: Entry, slot: number) => void): void {
   const last = arr.pop()!;
   if (i < arr.length) {
     arr[i] = last;

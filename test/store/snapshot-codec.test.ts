@@ -18,10 +18,10 @@ const opts = (databases: number) => ({ maxmemoryBytes: 0, policy: 'noeviction' a
 /** Store.snapshot() as it was before the direct encoder: the nested array, then the library. */
 function referenceSnapshot(s: Store): Uint8Array {
   // The test reads the store's private databases (the old builder ran inside the class).
-  const internals = s as unknown as { dbs: { map: Map<string, Entry> }[] };
+  const internals = s as unknown as { dbs: { entries: Entry[] }[] };
   expect(Array.isArray(internals.dbs)).toBe(true);
   const dbs = internals.dbs.map((db) =>
-    [...db.map.values()].map((e) => [latin1Bytes(e.key), e.expireAtMs === Infinity ? null : e.expireAtMs, ...encodeValue(e.v)]),
+    db.entries.map((e) => [latin1Bytes(e.key), e.expireAtMs === Infinity ? null : e.expireAtMs, ...encodeValue(e.v)]),
   );
   return encode({ version: 1, dbs, users: [...s.users().values()] });
 }
