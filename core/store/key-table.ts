@@ -151,13 +151,19 @@ export class KeyTable<E extends Keyed> {
     return probes;
   }
 
+  /** Re-places every entry; keeps their hashes unless the seed changes (no key is read then). */
   private rebuild(capacity: number, seed: number): void {
     assert(capacity >= capacityMin && (capacity & (capacity - 1)) === 0, `key table capacity ${capacity}`);
     const oldItems = this.items;
+    const oldHashes = this.hashes;
+    const rehash = seed !== this.seed;
     this.seed = seed;
     this.hashes = new Int32Array(capacity);
     this.items = new Array<E | undefined>(capacity).fill(undefined);
     this.mask = capacity - 1;
-    for (const e of oldItems) if (e !== undefined) this.place(e, keyHash(e.key, seed));
+    for (let i = 0; i < oldItems.length; i++) {
+      const e = oldItems[i];
+      if (e !== undefined) this.place(e, rehash ? keyHash(e.key, seed) : oldHashes[i]!);
+    }
   }
 }
