@@ -117,3 +117,24 @@ describe('frame codec', () => {
     expect(() => new FrameCodec<{ type: 'a' }>({ tags: { a: 256 } })).toThrow(/1..255/);
   });
 });
+
+describe('peer frames carry both forms of bulk reply', () => {
+  it('a c.reply whose reply is a latin1 bulk (every byte value, inside an array too) arrives as the same bytes', async () => {
+    const { nodeFrameTags } = await import('../../core/node/protocol');
+    const { encodeReply } = await import('../../net/resp/encoder');
+    const nodeCodec = new FrameCodec<{ type: string } & Record<string, unknown>>({ tags: nodeFrameTags as Record<string, number> });
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('latin1');
+    const reply = { t: 'array', items: [{ t: 'latin1', s: all }, { t: 'latin1', s: '' }, { t: 'bulk', b: Buffer.from([0xff, 0x00]) }] };
+    const msg = { type: 'c.reply', req: 7, reply, offset: 3 };
+    const enc = nodeCodec.encode(msg);
+    expect(enc.ok).toBe(true);
+    if (!enc.ok) return;
+    const dec = nodeCodec.decodeBody(enc.bytes[4]!, enc.bytes.subarray(frameHeaderBytes));
+    expect(dec.ok).toBe(true);
+    if (!dec.ok) return;
+    const got = dec.msg.reply as Parameters<typeof encodeReply>[0];
+    // The decoded bulk is a Uint8Array, not a Buffer: compare what goes on the wire.
+    const fix = (r: any): any => (r.t === 'bulk' ? { t: 'bulk', b: Buffer.from(r.b) } : r.t === 'array' ? { t: 'array', items: r.items.map(fix) } : r);
+    expect(encodeReply(fix(got), 2)).toEqual(encodeReply(reply as Parameters<typeof encodeReply>[0], 2));
+  });
+});
