@@ -458,18 +458,29 @@ export class Store implements StoreOps {
 
   // ---- Digest, snapshot, invariants -------------------------------------------------
 
-  /** Deterministic content hash (all dbs in key order, values, deadlines, users). */
+  /**
+   * Deterministic content hash (every db's keys, values and deadlines; users). The entries of a
+   * db are combined by a sum of their own hashes, so the digest does not depend on their order:
+   * slot order is not the same on a leader and on a replica that applied its mutations (a command
+   * that deletes an expired key and creates another logs the DEL first, whatever it did first).
+   */
   digest(): string {
     const h = new Fnv2x32();
     for (let i = 0; i < this.databases; i++) {
       const db = this.dbs[i]!;
       if (db.entries.length === 0) continue;
       h.str(`db${i}:${db.entries.length}`);
+      let sumA = 0;
+      let sumB = 0;
       for (const e of db.entries) {
-        h.str(e.key);
-        h.str(String(e.expireAtMs));
-        hashValue(h, e.v);
+        const eh = new Fnv2x32();
+        eh.str(e.key);
+        eh.str(String(e.expireAtMs));
+        hashValue(eh, e.v);
+        sumA = (sumA + eh.laneA) | 0;
+        sumB = (sumB + eh.laneB) | 0;
       }
+      h.str(`${sumA >>> 0}:${sumB >>> 0}`);
     }
     for (const u of [...this.userTable.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       h.str(JSON.stringify(u));
@@ -555,6 +566,12 @@ type SnapshotShape = {
 class Fnv2x32 {
   private a = 0x811c9dc5;
   private b = 0x01000193 ^ 0x5bd1e995;
+  get laneA(): number {
+    return this.a;
+  }
+  get laneB(): number {
+    return this.b;
+  }
   str(s: string): void {
     for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i) & 0xffff);
     this.byte(0x1f);
