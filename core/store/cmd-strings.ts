@@ -3,8 +3,8 @@
 import { array, bulk, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64, parseIntArg } from './numbers';
 import type { Entry, Handler, StoreOps } from './types';
-import { E, invalidExpire, key, latin1, lookupTyped, stringBytesMax, upper } from './util';
-import { newString, setString, strBuffer, strData, strReply, stringTextBytesMax } from './values';
+import { E, invalidExpire, key, lookupTyped, stringBytesMax, upper } from './util';
+import { newString, setString, strBuffer, strData, strReply } from './values';
 
 const EMPTY_BULK: Reply = Object.freeze({ t: 'bulk', b: Buffer.alloc(0) }) as Reply;
 
@@ -214,8 +214,9 @@ export const append: Handler = (s, argv) => {
   const cur = t.v.d;
   const n = cur.length + add.length;
   if (n > stringBytesMax) return E.stringTooLong;
-  // Text while it stays small (V8 joins the two strings lazily), a Buffer once it grows past.
-  setString(t.v, n <= stringTextBytesMax && typeof cur === 'string' ? cur + latin1(add) : strData(Buffer.concat([strBuffer(cur), add]), true));
+  // One flat copy (strData picks the form for the new length); a string `+` would leave a chain
+  // of V8 cons strings, one per APPEND, costing more than the bytes counted until it is read.
+  setString(t.v, strData(Buffer.concat([strBuffer(cur), add]), true));
   s.wrote(t.e);
   return int(n);
 };

@@ -17,8 +17,8 @@ import { latin1 } from './util';
 
 // The overheads are what V8 really spends (Node 20, measured by test/store/memory-estimate.test.ts,
 // which fails when the estimate drifts outside 0.75x-1.33x of the real heap): a key costs its
-// Map slot, its slot in the keys array, the entry object and its boxed numbers, the key string,
-// the value object and the value's string: about 260 bytes before the bytes themselves (Redis:
+// slots in the key index and the entries array, the entry object and its boxed deadline, the key
+// string, the value object and the value's string: about 260 bytes before the bytes themselves (Redis:
 // about 70). Counting less would let --maxmemory admit more memory than it names.
 export const entryOverheadBytes = 260;
 export const hashFieldOverheadBytes = 160;
