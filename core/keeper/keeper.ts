@@ -347,7 +347,7 @@ export class Keeper implements Machine<KeeperMsg> {
       case 'k.fetch':
         return this.onFetch(from, msg.fromOffset, msg.maxBytes);
       case 'k.entries':
-        return this.onPeerEntries(from, msg.entries, msg.durableOffset);
+        return this.onPeerEntries(from, msg.entries, msg.prevTerm, msg.durableOffset);
       case 'k.snapshot':
         return this.onPeerSnapshot(msg.offset, msg.term, msg.data);
       case 'k.compact':
@@ -431,12 +431,12 @@ export class Keeper implements Machine<KeeperMsg> {
   /**
    * Raft's AppendEntries consistency check, against the keeper's own log. Entries already
    * present with the same term are skipped (a resend); a different term at an offset cuts the
-   * keeper's suffix from there. `prevTerm` null: the sender did not say (a peer's k.entries).
+   * keeper's suffix from there. Used for a leader's k.append and a peer's k.entries alike.
    */
-  private acceptEntries(prevOffset: number, prevTerm: number | null, entries: readonly KeeperEntry[]): 'ok' | 'mismatch' {
+  private acceptEntries(prevOffset: number, prevTerm: number, entries: readonly KeeperEntry[]): 'ok' | 'mismatch' {
     if (prevOffset > this.lastOffset) return 'mismatch';
     const pt = this.termAt(prevOffset);
-    if (prevTerm !== null && pt !== null && pt !== prevTerm) {
+    if (pt !== null && pt !== prevTerm) {
       if (prevOffset > this.snapshotOffset) this.truncateFrom(prevOffset);
       return 'mismatch';
     }
@@ -779,9 +779,11 @@ export class Keeper implements Machine<KeeperMsg> {
     // fetcher asks again.
     if (this.phase === 'recovering') return this.note(`k.fetch from ${from} ignored while recovering`);
     if (this.phase !== 'serving' || fromOffset > this.durableOffset || fromOffset < 1) {
-      return this.send(from, { type: 'k.entries', entries: [], durableOffset: this.durableOffset });
+      return this.send(from, { type: 'k.entries', entries: [], prevTerm: 0, durableOffset: this.durableOffset });
     }
     if (fromOffset <= this.snapshotOffset) return this.serveSnapshot(from, this.snapshotOffset);
+    const prevTerm = this.termAt(fromOffset - 1);
+    assert(prevTerm !== null, 'no term just above the snapshot');
     const first = this.at(fromOffset);
     const seg = this.log.segAt(first);
     assert(seg !== null, 'durable record without a segment');
@@ -797,7 +799,7 @@ export class Keeper implements Machine<KeeperMsg> {
     }
     this.laneOp({ op: 'read', file: seg.name, offset: this.log.posAt(first), length: bytes }, (r) => {
       const entries = r.ok && r.data ? this.decodeRange(r.data, fromOffset, last) : [];
-      this.send(from, { type: 'k.entries', entries, durableOffset: this.durableOffset });
+      this.send(from, { type: 'k.entries', entries, prevTerm: entries.length > 0 ? prevTerm : 0, durableOffset: this.durableOffset });
     });
   }
 
@@ -824,7 +826,7 @@ export class Keeper implements Machine<KeeperMsg> {
       if (!d || !d.ok) {
         if (d) this.counters.corruptSnapshots += 1;
         this.note(`snapshot ${offset} unreadable for a peer`);
-        return this.send(to, { type: 'k.entries', entries: [], durableOffset: this.durableOffset });
+        return this.send(to, { type: 'k.entries', entries: [], prevTerm: 0, durableOffset: this.durableOffset });
       }
       this.send(to, { type: 'k.snapshot', offset: d.snap.offset, term: d.snap.term, data: d.snap.data });
     });
@@ -842,7 +844,7 @@ export class Keeper implements Machine<KeeperMsg> {
     for (const p of this.cfg.peers) this.send(p, { type: 'k.fetch', fromOffset: this.lastOffset + 1, maxBytes: fetchBytesMax });
   }
 
-  private onPeerEntries(from: NodeId, entries: readonly KeeperEntry[], peerDurable: number): void {
+  private onPeerEntries(from: NodeId, entries: readonly KeeperEntry[], prevTerm: number, peerDurable: number): void {
     if (this.phase !== 'serving' || this.fencing || this.writeBlocked !== null) return;
     if (entries.length === 0) {
       if (peerDurable <= this.lastOffset) this.heardPeer = true;
@@ -850,7 +852,9 @@ export class Keeper implements Machine<KeeperMsg> {
     }
     if (entries.length > batchEntriesMax || this.lastOffset - this.writtenOffset + entries.length > unwrittenEntriesMax) return;
     const before = this.lastOffset;
-    if (this.acceptEntries(entries[0]!.offset - 1, null, entries) !== 'ok') return;
+    // The same check as a leader's append: records that do not continue our log at its term cut
+    // our suffix there (an uncommitted tail of an older term), and the fetch starts again lower.
+    if (this.acceptEntries(entries[0]!.offset - 1, prevTerm, entries) !== 'ok') return;
     this.counters.repairedRecords += this.lastOffset - before;
     if (peerDurable > this.lastOffset) {
       this.send(from, { type: 'k.fetch', fromOffset: this.lastOffset + 1, maxBytes: fetchBytesMax });

@@ -49,7 +49,13 @@ export type KeeperMsg =
   /** Ask for the records from `fromOffset` (or the snapshot, if they were compacted away). */
   | { readonly type: 'k.fetch'; readonly fromOffset: number; readonly maxBytes: number }
   | { readonly type: 'k.snapshot'; readonly offset: number; readonly term: number; readonly data: Uint8Array }
-  | { readonly type: 'k.entries'; readonly entries: readonly KeeperEntry[]; readonly durableOffset: number }
+  /**
+   * Records a keeper serves (to a peer catching up, or a recovering Core). `prevTerm`: the
+   * server's term at the offset just before the first entry (0 when there are none), for the
+   * receiver's consistency check: a keeper that rejoins with an uncommitted suffix of an old term
+   * must find out that the records it is offered do not continue its own log.
+   */
+  | { readonly type: 'k.entries'; readonly entries: readonly KeeperEntry[]; readonly prevTerm: number; readonly durableOffset: number }
   /** Operator request (SAVE/BGSAVE): write a snapshot at the durable offset now, whatever the schedule. */
   | { readonly type: 'k.compact' };
 

@@ -182,6 +182,33 @@ describe('keeper', () => {
     expect(b.disk).toBe(b2.disk);
   });
 
+  it('a keeper back with an uncommitted suffix of an old term cuts it when a peer\'s records do not continue its log', () => {
+    // Found by the simulator (ack-quorum seed 3013): keeper2 came back holding offsets 35-36 of
+    // term 1, which the Core's term 2 had replaced; it fetched from 37, appended the peers' term-2
+    // records after its own, and its store lost an acknowledged write for good.
+    const h = new Harness();
+    const a = boot(h, k1, [k2]);
+    boot(h, k2, [k1]);
+    for (const k of [k1, k2]) append(h, k, 1, 3);
+    const stale = (o: number) => ({ offset: o, term: 1, payload: Buffer.from(`stale ${o}`) });
+    h.send(k2, { type: 'k.append', term: 1, leader, prevOffset: 3, prevTerm: 1, entries: [stale(4), stale(5)] });
+    h.run();
+    expect(h.nodes.get(k2)!.keeper.durableOffset).toBe(5);
+    h.stop(k2);
+    append(h, k1, 4, 5, 2, 1); // term 2 replaces 4..5 and goes on to 8
+    h.run();
+    expect(a.keeper.durableOffset).toBe(8);
+    const b = h.restart(k2);
+    h.run();
+    expect(b.keeper.durableOffset).toBe(8);
+    expect(b.sm.applied).toEqual(expected(8));
+    expect(b.keeper.stats().suffixTruncations).toBeGreaterThan(0);
+    // And the same after another restart, from its own disk.
+    const c = h.restart(k2);
+    h.run();
+    expect(c.sm.applied).toEqual(expected(8));
+  });
+
   it('a corrupt record mid-log is reported, never applied, and repaired from a peer', () => {
     const h = new Harness();
     const a = boot(h, k1, [k2], { segmentBytesMax: 200 });
