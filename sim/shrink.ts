@@ -13,6 +13,7 @@
 
 import { isHealing, type TimedFault } from './faults';
 import type { Plan, PlannedOp, RunResult, Scenario } from './scenario';
+import { runPlan } from './runner';
 
 export interface ShrinkOptions {
   /** Most executions of candidate plans (each is one simulated run). */
@@ -36,7 +37,8 @@ export function shrink(scenario: Scenario, plan: Plan, opts: ShrinkOptions = {})
   let runs = 0;
   const exec = (p: Plan): RunResult => {
     runs++;
-    const out = scenario.execute(p, {});
+    // runPlan: a candidate that throws (a broken assertion) is a failed run, not the end of the shrink.
+    const out = runPlan(scenario, p);
     return { ...out.result, stats: { ...out.result.stats, wallMs: 0 } };
   };
   const first = exec(plan);
