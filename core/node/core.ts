@@ -346,15 +346,23 @@ export class Core implements Machine<NodeMsg> {
     return [];
   }
 
-  /** Pick the Keeper with the highest durable offset (preferring one with no corrupt range). */
+  /**
+   * Pick the Keeper whose log is the most up to date, by Raft's rule: the higher term of the last
+   * durable entry, then the longer log (then one with no corrupt range). Length alone is wrong: a
+   * Keeper that missed a newer term can hold a longer suffix of an older leader that was never
+   * acknowledged, and adopting it would cut the newer term's acknowledged entries.
+   */
   private chooseSource(nowMs: number): Effect<NodeMsg>[] {
     const candidates = [...this.keepers.entries()]
       .filter(([, v]) => v.state !== null)
       .sort(([a, va], [b, vb]) => {
-        const ca = va.state!.corruptRanges.length > 0 ? 1 : 0;
-        const cb = vb.state!.corruptRanges.length > 0 ? 1 : 0;
+        const sa = va.state!;
+        const sb = vb.state!;
+        if (sa.durableTerm !== sb.durableTerm) return sb.durableTerm - sa.durableTerm;
+        if (sa.durableOffset !== sb.durableOffset) return sb.durableOffset - sa.durableOffset;
+        const ca = sa.corruptRanges.length > 0 ? 1 : 0;
+        const cb = sb.corruptRanges.length > 0 ? 1 : 0;
         if (ca !== cb) return ca - cb;
-        if (va.state!.durableOffset !== vb.state!.durableOffset) return vb.state!.durableOffset - va.state!.durableOffset;
         return a < b ? -1 : a > b ? 1 : 0;
       });
     const best = candidates[0];

@@ -28,6 +28,21 @@ const appends = (effects: Effect<NodeMsg>[]) => effects.flatMap((e) => (e.type =
 const replies = (effects: Effect<NodeMsg>[]) => effects.flatMap((e) => (e.type === 'send' && e.msg.type === 'c.reply' ? [e.msg] : []));
 
 describe('Core', () => {
+  it('recovers from the Keeper whose log is most up to date by last term, then length (Raft\'s rule)', () => {
+    // k2 holds a longer log whose tail is an old leader's uncommitted term-1 suffix; k1 and k3
+    // hold a shorter log ending in term 2, whose entries a quorum acknowledged. Choosing by
+    // length alone would adopt k2's log and drop the acknowledged term-2 writes.
+    const ks = [nodeId('k1'), nodeId('k2'), nodeId('k3')];
+    const core = new Core({ id: nodeId('core'), rng: new SeededRng('t'), incarnation: 0 }, { ...coreConfigDefaults, keepers: ks });
+    core.step({ type: 'start' }, 0);
+    const state = (durableOffset: number, durableTerm: number) => ({ type: 'k.state' as const, term: 2, durableOffset, durableTerm, snapshotOffset: 0, corruptRanges: [] });
+    core.step({ type: 'message', from: ks[1]!, msg: state(9, 1) }, 1);
+    core.step({ type: 'message', from: ks[2]!, msg: state(7, 2) }, 2);
+    const out = core.step({ type: 'message', from: ks[0]!, msg: state(7, 2) }, 3);
+    const fetch = out.find((e) => e.type === 'send' && e.msg.type === 'k.fetch');
+    expect(fetch && fetch.type === 'send' && String(fetch.to)).toBe('k1');
+  });
+
   it('answers LOADING until it has recovered and established its term', () => {
     const core = new Core({ id: nodeId('core'), rng: new SeededRng('t'), incarnation: 0 }, { ...coreConfigDefaults, keepers: [K] });
     core.step({ type: 'start' }, 0);
