@@ -180,8 +180,14 @@ export class Keeper implements Machine<KeeperMsg> {
   private bytesSinceSnapshot = 0;
   /** Size of the newest snapshot's state (written or loaded), for `snapshotGrowthPercent`. */
   private lastSnapshotBytes = 0;
-  /** A snapshot from `snapshotAhead` waiting for the durable log to reach its offset. */
+  /** A snapshot waiting for the log to be durable and committed up to its offset. */
   private heldSnapshot: AheadSnapshot | null = null;
+  /**
+   * Highest offset known committed and equal to our log: a leader's `commitOffset`, capped at
+   * what its append matched (records beyond may be an older leader's, to be cut). Not kept across
+   * a restart (the next append tells it again).
+   */
+  private committedOffset = 0;
   private corruptRanges: CorruptRange[] = [];
   private readonly counters: KeeperStats = {
     appendsAccepted: 0,
@@ -418,6 +424,11 @@ export class Keeper implements Machine<KeeperMsg> {
     }
     this.counters.appendsAccepted += 1;
     const upTo = m.prevOffset + m.entries.length;
+    const commit = Math.min(m.commitOffset ?? upTo, upTo);
+    if (commit > this.committedOffset) {
+      this.committedOffset = commit;
+      this.maybeCompact(); // a held snapshot may be committed now
+    }
     if (upTo <= this.durableOffset) {
       // Report only what is known to match the leader's log (Raft's matchIndex): entries
       // beyond `upTo` may be an older leader's, to be cut when this leader reaches them.
@@ -691,7 +702,7 @@ export class Keeper implements Machine<KeeperMsg> {
     if (this.phase !== 'serving' || this.compacting || this.installing) return;
     const held = this.heldSnapshot;
     if (held !== null) {
-      if (held.offset > this.durableOffset) return; // the log is not durable up to it yet
+      if (held.offset > this.commitPoint()) return; // not durable, or not known committed, up to it yet
       this.heldSnapshot = null;
       // Written only if it is of this log (the term at its offset agrees) and still news;
       // otherwise dropped (the next due point takes a fresh one).
@@ -708,7 +719,20 @@ export class Keeper implements Machine<KeeperMsg> {
       return this.maybeCompact(force);
     }
     const offset = this.durableOffset;
+    if (offset > this.commitPoint()) {
+      // Taken now (the materialized state is at `offset`), written once known committed.
+      this.heldSnapshot = { offset, term: this.termAt(offset)!, data: this.sm.snapshot() };
+      return;
+    }
     this.writeSnapshot(offset, this.termAt(offset)!, this.sm.snapshot());
+  }
+
+  /**
+   * Up to where a snapshot may go: durable here and known committed. A keeper without peers is
+   * the whole write quorum: what it holds durably is committed.
+   */
+  private commitPoint(): number {
+    return this.cfg.peers.length === 0 ? this.durableOffset : Math.min(this.durableOffset, this.committedOffset);
   }
 
   private writeSnapshot(offset: number, term: number, data: Uint8Array): void {
@@ -907,6 +931,7 @@ export class Keeper implements Machine<KeeperMsg> {
     this.creating = null;
     this.compacting = this.installing = this.fencing = false;
     this.heldSnapshot = null;
+    this.committedOffset = 0;
     this.inbox = [];
     this.waiters = [];
     this.writeBlocked = null;

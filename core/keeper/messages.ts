@@ -33,6 +33,13 @@ export type KeeperMsg =
       readonly prevOffset: number;
       readonly prevTerm: number;
       readonly entries: readonly KeeperEntry[];
+      /**
+       * The leader's commit point: its log up to here is durable on a write quorum of its term.
+       * A keeper writes snapshots only of records it knows are committed (a snapshot is never
+       * cut, so it must not hold records a later term may replace). Absent (tests, tools): the
+       * append's own end.
+       */
+      readonly commitOffset?: number;
     }
   /** Everything up to `durableOffset` is fsynced on this keeper. */
   | { readonly type: 'k.appendOk'; readonly term: number; readonly durableOffset: number }

@@ -432,7 +432,7 @@ export class Core implements Machine<NodeMsg> {
     return this.cfg.keepers.map((k) => ({
       type: 'send',
       to: k,
-      msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: this.tail, prevTerm: this.tailTerm, entries: [] },
+      msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: this.tail, prevTerm: this.tailTerm, entries: [], commitOffset: this.durableAt('quorum') },
     }));
   }
 
@@ -778,7 +778,7 @@ export class Core implements Machine<NodeMsg> {
         // We no longer hold what it lacks: an empty append at our tail tells it how far behind it
         // is, and it fetches the gap from its peers (by offset). Resent on every retry tick.
         if (retry) {
-          out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: limit, prevTerm: limit === this.tail ? this.tailTerm : this.termAt(limit), entries: [] } });
+          out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: limit, prevTerm: limit === this.tail ? this.tailTerm : this.termAt(limit), entries: [], commitOffset: this.durableAt('quorum') } });
           out.push({ type: 'note', text: `keeper ${id} at ${v.durable} lags behind retained entries (from ${first?.offset ?? this.tail + 1}): told to catch up from peers` });
           v.sentUpTo = Math.max(v.durable, v.sentUpTo);
         }
@@ -788,7 +788,7 @@ export class Core implements Machine<NodeMsg> {
       const entries = this.pending.slice(startIdx, Math.min(startIdx + batchEntriesMax, limit - first.offset + 1));
       const prev = startIdx > 0 ? this.pending[startIdx - 1]! : null;
       const prevTerm = prev ? prev.term : from - 1 === 0 ? 0 : this.termAt(from - 1);
-      out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: from - 1, prevTerm, entries } });
+      out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: from - 1, prevTerm, entries, commitOffset: this.durableAt('quorum') } });
       v.sentUpTo = entries[entries.length - 1]!.offset;
     }
     return out;

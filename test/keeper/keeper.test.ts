@@ -209,6 +209,34 @@ describe('keeper', () => {
     expect(c.sm.applied).toEqual(expected(8));
   });
 
+  it('snapshots only records known committed, so a later term can still replace an uncommitted tail', () => {
+    const h = new Harness();
+    const n = boot(h, k1, [k2], { snapshotEveryRecords: 5 });
+    const send = (prevOffset: number, prevTerm: number, term: number, entries: { offset: number; term: number; payload: Buffer }[], commitOffset: number) =>
+      h.send(k1, { type: 'k.append', term, leader, prevOffset, prevTerm, entries, commitOffset });
+    const at = (o: number, term: number, tag: string) => ({ offset: o, term, payload: Buffer.from(`${tag}${o}`) });
+    send(0, 0, 1, [1, 2, 3].map((o) => at(o, 1, 'a')), 3);
+    send(3, 1, 1, [4, 5, 6, 7, 8].map((o) => at(o, 1, 'old')), 3); // durable here, never committed
+    h.run();
+    expect(n.keeper.durableOffset).toBe(8);
+    expect(n.keeper.snapshotOffset).toBe(0); // due, but 4..8 are not known committed
+    // A new leader (term 2) replaces 4..8.
+    send(3, 1, 2, [4, 5, 6].map((o) => at(o, 2, 'new')), 3);
+    h.run();
+    const k = h.nodes.get(k1)!;
+    send(3, 1, 2, [4, 5, 6].map((o) => at(o, 2, 'new')), 6);
+    h.run();
+    expect(k.keeper.durableOffset).toBe(6);
+    expect(k.sm.applied).toEqual(['a1', 'a2', 'a3', 'new4', 'new5', 'new6']);
+    // Once the leader says 6 is committed, the snapshot goes down, and a restart agrees.
+    send(6, 2, 2, [], 6);
+    h.run();
+    expect(k.keeper.snapshotOffset).toBe(6);
+    const r = h.restart(k1);
+    h.run();
+    expect(r.sm.applied).toEqual(['a1', 'a2', 'a3', 'new4', 'new5', 'new6']);
+  });
+
   it('a corrupt record mid-log is reported, never applied, and repaired from a peer', () => {
     const h = new Harness();
     const a = boot(h, k1, [k2], { segmentBytesMax: 200 });
