@@ -21,6 +21,16 @@ const keyArb = fc.oneof(
 );
 const opArb: fc.Arbitrary<Op> = fc.record({ op: fc.constantFrom('add', 'add', 'delete', 'get'), key: keyArb });
 
+/** `count` keys whose hashes under `seed` share their low 10 bits: one home slot in any table up to 1024 slots. */
+function aimedKeys(prefix: string, seed: number, count: number): string[] {
+  const aimed: string[] = [];
+  for (let i = 0; aimed.length < count; i++) {
+    const k = `${prefix}${i}`;
+    if ((keyHash(k, seed) & 1023) === 0) aimed.push(k);
+  }
+  return aimed;
+}
+
 describe('KeyTable', () => {
   it('behaves as a Map under any adds, deletes and lookups (property)', () => {
     fc.assert(
@@ -64,13 +74,8 @@ describe('KeyTable', () => {
 
   it('a run of keys aimed at one slot makes the table re-seed, and lookups stay right', () => {
     const seed = 12345;
-    // 80 keys whose hashes share their low 10 bits under this seed: one home slot in any table
-    // up to 1024 slots, so inserting them probes further and further.
-    const aimed: string[] = [];
-    for (let i = 0; aimed.length < 80; i++) {
-      const k = `x${i}`;
-      if ((keyHash(k, seed) & 1023) === 0) aimed.push(k);
-    }
+    // Inserting keys with one home slot probes further and further.
+    const aimed = aimedKeys('x', seed, 80);
     const seeds = [seed, 999, 31337, 4242, 777, 555];
     let drawn = 0;
     const t = new KeyTable<Item>(() => seeds[Math.min(drawn++, seeds.length - 1)]!);
@@ -83,11 +88,7 @@ describe('KeyTable', () => {
 
   it('a seed source that keeps giving the same seed: a few tries, then it stays correct and stops re-seeding', () => {
     const seed = 99;
-    const aimed: string[] = [];
-    for (let i = 0; aimed.length < 200; i++) {
-      const k = `y${i}`;
-      if ((keyHash(k, seed) & 1023) === 0) aimed.push(k);
-    }
+    const aimed = aimedKeys('y', seed, 200);
     let drawn = 0;
     const t = new KeyTable<Item>(() => (drawn++, seed));
     aimed.forEach((key, n) => t.add({ key, n }));
