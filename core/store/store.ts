@@ -37,6 +37,32 @@ const unknownArgsCharsMax = 128;
 
 const DEL = Buffer.from('DEL');
 
+/** A key's entry (types.ts). */
+class StoreEntry implements Entry {
+  vslot = -1;
+  chargedBytes = 0;
+  lfuCounter = lfuInitCounter;
+  /**
+   * The deadline, null for none. Not a double field: V8 gives each object with a double field a
+   * 16-byte box of its own, Infinity included; a field that starts null holds nothing for a key
+   * without a deadline, and a number only for a key with one.
+   */
+  private deadline: number | null = null;
+  constructor(
+    readonly key: string,
+    public v: Value,
+    public slot: number,
+    public lruS: number,
+    public lfuDecrMin: number,
+  ) {}
+  get expireAtMs(): number {
+    return this.deadline ?? Infinity;
+  }
+  set expireAtMs(atMs: number) {
+    this.deadline = atMs === Infinity ? null : atMs;
+  }
+}
+
 class Db {
   readonly table: KeyTable<Entry>;
   /**
@@ -213,17 +239,13 @@ export class Store implements StoreOps {
   create(k: string, v: Value, expireAtMs: number): Entry {
     const db = this.db;
     assert(!db.table.has(k), 'create of an existing key');
-    const e: Entry = {
-      key: k,
+    const e: Entry = new StoreEntry(
+      k,
       v,
-      expireAtMs: Infinity,
-      slot: db.entries.length,
-      vslot: -1,
-      chargedBytes: 0,
-      lruS: this.replaying ? 0 : lruClock(this.nowMs),
-      lfuCounter: lfuInitCounter,
-      lfuDecrMin: this.replaying ? 0 : Math.floor(this.nowMs / lfuDecayMs),
-    };
+      db.entries.length,
+      this.replaying ? 0 : lruClock(this.nowMs),
+      this.replaying ? 0 : Math.floor(this.nowMs / lfuDecayMs),
+    );
     db.table.add(e);
     db.entries.push(e);
     this.charge(e);

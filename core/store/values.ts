@@ -17,10 +17,10 @@ import { latin1 } from './util';
 
 // The overheads are what V8 really spends (Node 20, measured by test/store/memory-estimate.test.ts,
 // which fails when the estimate drifts outside 0.75x-1.33x of the real heap): a key costs its
-// slots in the key index and the entries array, the entry object and its boxed deadline, the key
-// string, the value object and the value's string: about 260 bytes before the bytes themselves (Redis:
-// about 70). Counting less would let --maxmemory admit more memory than it names.
-export const entryOverheadBytes = 260;
+// slots in the key index and the entries array, the entry object, the key string, the value
+// object and the value's string: about 235 bytes before the bytes themselves (Redis: about 70).
+// Counting less would let --maxmemory admit more memory than it names.
+export const entryOverheadBytes = 236;
 export const hashFieldOverheadBytes = 160;
 export const listElementOverheadBytes = 120;
 export const setMemberOverheadBytes = 50;
