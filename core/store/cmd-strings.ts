@@ -1,6 +1,6 @@
 // String and counter commands (t_string.c).
 
-import { array, bulk, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
+import { array, bulk, bulkLatin1, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64, parseIntArg } from './numbers';
 import type { Entry, Handler, StoreOps } from './types';
 import { E, invalidExpire, key, lookupTyped, stringBytesMax, upper } from './util';
@@ -243,7 +243,7 @@ export const getrange: Handler = (s, argv) => {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return EMPTY_BULK;
-  return typeof d === 'string' ? { t: 'latin1', s: d.slice(start, end + 1) } : bulk(Buffer.from(d.subarray(start, end + 1)));
+  return typeof d === 'string' ? bulkLatin1(d.slice(start, end + 1)) : bulk(Buffer.from(d.subarray(start, end + 1)));
 };
 
 export const setrange: Handler = (s, argv) => {

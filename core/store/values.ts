@@ -11,7 +11,7 @@
 //   json:   the document's compact UTF-8 serialization (json.ts), recomputed on every write
 
 import { Deque } from './deque';
-import type { Reply } from '../../net/reply';
+import { bulk, bulkLatin1, type Reply } from '../../net/reply';
 import { jsonBytes, type J } from './json';
 import { latin1 } from './util';
 
@@ -105,7 +105,7 @@ export function strData(bytes: Uint8Array, owned: boolean): StrData {
 export const strBuffer = (d: StrData): Buffer => (typeof d === 'string' ? Buffer.from(d, 'latin1') : d);
 
 /** The value as a bulk reply (the text form without a copy). */
-export const strReply = (d: StrData): Reply => (typeof d === 'string' ? { t: 'latin1', s: d } : { t: 'bulk', b: d });
+export const strReply = (d: StrData): Reply => (typeof d === 'string' ? bulkLatin1(d) : bulk(d));
 export const newHash = (): HashVal => ({ type: 'hash', m: new Map(), bytes: 0 });
 export const newList = (): ListVal => ({ type: 'list', a: new Deque(), bytes: 0 });
 export const newSet = (): SetVal => ({ type: 'set', s: new Set(), bytes: 0 });
