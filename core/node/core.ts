@@ -429,10 +429,11 @@ export class Core implements Machine<NodeMsg> {
 
   /** An empty append at our term after our tail: Keepers that accept it are fenced against older terms. */
   private sendEstablish(): Effect<NodeMsg>[] {
+    const commitOffset = this.durableAt('quorum');
     return this.cfg.keepers.map((k) => ({
       type: 'send',
       to: k,
-      msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: this.tail, prevTerm: this.tailTerm, entries: [], commitOffset: this.durableAt('quorum') },
+      msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: this.tail, prevTerm: this.tailTerm, entries: [], commitOffset },
     }));
   }
 
@@ -769,6 +770,8 @@ export class Core implements Machine<NodeMsg> {
     if (this.phase !== 'serving' && this.phase !== 'establishing') return [];
     const out: Effect<NodeMsg>[] = [];
     const limit = Math.min(this.tail, this.shippedTail);
+    // Same for every Keeper: the loop below changes only what was sent, not what is durable.
+    const commitOffset = this.durableAt('quorum');
     for (const [id, v] of this.keepers) {
       if (retry && nowMs - v.progressAtMs >= this.cfg.appendRetryMs && v.sentUpTo > v.durable) v.sentUpTo = v.durable;
       if (v.sentUpTo >= limit) continue;
@@ -778,7 +781,7 @@ export class Core implements Machine<NodeMsg> {
         // We no longer hold what it lacks: an empty append at our tail tells it how far behind it
         // is, and it fetches the gap from its peers (by offset). Resent on every retry tick.
         if (retry) {
-          out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: limit, prevTerm: limit === this.tail ? this.tailTerm : this.termAt(limit), entries: [], commitOffset: this.durableAt('quorum') } });
+          out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: limit, prevTerm: limit === this.tail ? this.tailTerm : this.termAt(limit), entries: [], commitOffset } });
           out.push({ type: 'note', text: `keeper ${id} at ${v.durable} lags behind retained entries (from ${first?.offset ?? this.tail + 1}): told to catch up from peers` });
           v.sentUpTo = Math.max(v.durable, v.sentUpTo);
         }
@@ -788,7 +791,7 @@ export class Core implements Machine<NodeMsg> {
       const entries = this.pending.slice(startIdx, Math.min(startIdx + batchEntriesMax, limit - first.offset + 1));
       const prev = startIdx > 0 ? this.pending[startIdx - 1]! : null;
       const prevTerm = prev ? prev.term : from - 1 === 0 ? 0 : this.termAt(from - 1);
-      out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: from - 1, prevTerm, entries, commitOffset: this.durableAt('quorum') } });
+      out.push({ type: 'send', to: id, msg: { type: 'k.append', term: this.term, leader: this.env.id, prevOffset: from - 1, prevTerm, entries, commitOffset } });
       v.sentUpTo = entries[entries.length - 1]!.offset;
     }
     return out;
