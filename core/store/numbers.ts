@@ -13,22 +13,22 @@ const int64CharsMax = 20;
 export function parseInt64(b: Buffer | string): bigint | null {
   const n = b.length;
   if (n === 0 || n > int64CharsMax) return null;
-  // A string is the store's text form of a value: its char codes are the bytes.
-  const text = typeof b === 'string' ? b : null;
-  const at = (j: number): number => (text !== null ? text.charCodeAt(j) : (b as Buffer)[j]!);
+  // As text (at most int64CharsMax chars; BigInt needs it anyway). A string is the store's text
+  // form of a value: its char codes are the bytes.
+  const text = typeof b === 'string' ? b : b.toString('latin1');
   let i = 0;
-  if (at(0) === 0x2d) {
+  if (text.charCodeAt(0) === 0x2d) {
     if (n === 1) return null;
     i = 1;
   }
-  const first = at(i);
+  const first = text.charCodeAt(i);
   if (first === 0x30) return n === 1 ? 0n : null;
   if (first < 0x31 || first > 0x39) return null;
   for (let j = i + 1; j < n; j++) {
-    const c = at(j);
+    const c = text.charCodeAt(j);
     if (c < 0x30 || c > 0x39) return null;
   }
-  const v = BigInt(text ?? (b as Buffer).toString('latin1'));
+  const v = BigInt(text);
   return v < int64Min || v > int64Max ? null : v;
 }
 
