@@ -6,7 +6,7 @@ import { globMatch } from './glob';
 import { int64Max, int64Min, parseInt64, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, invalidExpire, key, keyBuf, upper } from './util';
-import { typeName, type ValueType } from './values';
+import { typeName, valueType, type ValueType } from './values';
 
 const DEL = Buffer.from('DEL');
 const PEXPIREAT = Buffer.from('PEXPIREAT');
@@ -29,7 +29,7 @@ export const exists: Handler = (s, argv) => {
 
 export const type: Handler = (s, argv) => {
   const e = s.lookup(key(argv[1]!));
-  return simple(e === undefined ? 'none' : typeName[e.v.type]);
+  return simple(e === undefined ? 'none' : typeName[valueType(e.v)]);
 };
 
 type ExpireFlag = 'NX' | 'XX' | 'GT' | 'LT' | null;
@@ -184,7 +184,7 @@ export const scan: Handler = (s, argv) => {
     const k = s.keyAt(i);
     const e = s.peek(k)!;
     if (e.expireAtMs <= s.nowMs) continue;
-    if (o.type !== null && e.v.type !== o.type) continue;
+    if (o.type !== null && valueType(e.v) !== o.type) continue;
     if (o.match !== null && !globMatch(o.match, k)) continue;
     out.push(bulk(keyBuf(k)));
   }

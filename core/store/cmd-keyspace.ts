@@ -13,7 +13,7 @@ import { copyValue, dumpValue, loadValue } from './dump';
 import { parseIntArg } from './numbers';
 import type { Entry, Handler, Session, StoreOps } from './types';
 import { E, key, lruIdleSeconds, upper } from './util';
-import { strBuffer, type Value } from './values';
+import { isStr, strBuffer, type Value } from './values';
 
 const KSRESTORE = Buffer.from('KSRESTORE');
 const sameObject = err('ERR source and destination objects are the same');
@@ -157,9 +157,8 @@ const withinInt64 = (b: Buffer): boolean => {
  * is a module value: `raw`, as redis answers for module types.
  */
 export function encodingOf(v: Value): string {
+  if (isStr(v)) return isInt64Text(strBuffer(v)) ? 'int' : v.length <= embstrBytesMax ? 'embstr' : 'raw';
   switch (v.type) {
-    case 'string':
-      return isInt64Text(strBuffer(v.d)) ? 'int' : v.d.length <= embstrBytesMax ? 'embstr' : 'raw';
     case 'list':
       return 'quicklist';
     case 'hash': {

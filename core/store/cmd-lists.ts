@@ -4,7 +4,7 @@ import { array, bulk, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, OK, type Reply } 
 import { parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, lookupTyped, rangeIndices, upper } from './util';
-import { listElementBytes, listRecount, newList } from './values';
+import { isStr, listElementBytes, listRecount, newList } from './values';
 
 function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   const k = key(argv[1]!);
@@ -12,7 +12,7 @@ function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   if (t === 'wrongtype') return E.wrongType;
   const e = t?.e ?? s.create(k, newList(), Infinity);
   const v = e.v;
-  if (v.type !== 'list') return E.wrongType;
+  if (isStr(v) || v.type !== 'list') return E.wrongType;
   for (let i = 2; i < argv.length; i++) {
     // Copy: argv may be a view into a connection's receive buffer.
     const b = Buffer.from(argv[i]!);
@@ -162,7 +162,7 @@ export function lmoveGeneric(s: StoreOps, src: Buffer, dst: Buffer, from: End, t
   t.v.bytes -= listElementBytes(b);
   const e = d?.e ?? (key(src) === key(dst) ? t.e : s.create(key(dst), newList(), Infinity));
   const v = e.v;
-  if (v.type !== 'list') return E.wrongType;
+  if (isStr(v) || v.type !== 'list') return E.wrongType;
   if (to === 'LEFT') v.a.pushFront(b);
   else v.a.pushBack(b);
   v.bytes += listElementBytes(b);

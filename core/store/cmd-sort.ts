@@ -8,7 +8,7 @@ import { array, bulk, err, int, NULL, type Reply } from '../../net/reply';
 import { parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, keyBuf, upper } from './util';
-import { listElementBytes, newList, strBuffer, type Value } from './values';
+import { isStr, listElementBytes, newList, strBuffer, type Container } from './values';
 
 const DEL = Buffer.from('DEL');
 const RPUSH = Buffer.from('RPUSH');
@@ -68,8 +68,9 @@ function byPattern(s: StoreOps, pattern: string, elem: Buffer): Buffer | null {
   const k = keyPat.slice(0, star) + elem.toString('latin1') + keyPat.slice(star + 1);
   const e = s.lookup(k);
   if (e === undefined) return null;
-  if (hasField) return e.v.type === 'hash' ? (e.v.m.get(pattern.slice(arrow + 2)) ?? null) : null;
-  return e.v.type === 'string' ? strBuffer(e.v.d) : null;
+  const v = e.v;
+  if (hasField) return !isStr(v) && v.type === 'hash' ? (v.m.get(pattern.slice(arrow + 2)) ?? null) : null;
+  return isStr(v) ? strBuffer(v) : null;
 }
 
 /**
@@ -95,7 +96,7 @@ interface Item {
 }
 
 /** The elements to sort, with redis's direct-range shortcut for lists and zsets under nosort. */
-function loadItems(v: Value | undefined, o: SortArgs, range: [number, number]): Buffer[] {
+function loadItems(v: Container | undefined, o: SortArgs, range: [number, number]): Buffer[] {
   if (v === undefined) return [];
   if (v.type === 'list') {
     const a = v.a.toArray();
@@ -130,7 +131,7 @@ function sortGeneric(s: StoreOps, argv: readonly Buffer[], readonly: boolean): R
   if (!('desc' in o)) return o;
   const e = s.lookup(key(argv[1]!));
   const v = e?.v;
-  if (v !== undefined && v.type !== 'list' && v.type !== 'set' && v.type !== 'zset') return E.wrongType;
+  if (v !== undefined && (isStr(v) || (v.type !== 'list' && v.type !== 'set' && v.type !== 'zset'))) return E.wrongType;
   const len = v === undefined ? 0 : v.type === 'list' ? v.a.length : v.type === 'set' ? v.s.size : v.type === 'zset' ? v.scores.size : 0;
   // A set has no order of its own: STORE of an unsorted set is sorted ALPHA (sort.c).
   if (o.dontsort && v?.type === 'set' && o.store !== null) Object.assign(o, { dontsort: false, alpha: true, by: null });
@@ -178,9 +179,8 @@ function store(s: StoreOps, o: SortArgs, dst: Buffer, out: Item[]): Reply {
   s.remove(k);
   const muts: Buffer[][] = [[DEL, dst]];
   if (copies.length > 0) {
-    const e = s.create(k, newList(), Infinity);
-    const l = e.v;
-    if (l.type !== 'list') return E.wrongType;
+    const l = newList();
+    const e = s.create(k, l, Infinity);
     for (const b of copies) (l.a.pushBack(b), (l.bytes += listElementBytes(b)));
     s.wrote(e);
     for (let i = 0; i < copies.length; i += sortStoreBatchMax) muts.push([RPUSH, dst, ...copies.slice(i, i + sortStoreBatchMax)]);

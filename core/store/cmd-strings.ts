@@ -4,7 +4,7 @@ import { array, bulk, bulkLatin1, err, int, NULL, OK, ONE, ZERO, type Reply } fr
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64, parseIntArg } from './numbers';
 import type { Entry, Handler, StoreOps } from './types';
 import { E, invalidExpire, key, lookupTyped, stringBytesMax, upper } from './util';
-import { newString, setString, strBuffer, strData, strReply } from './values';
+import { isStr, strBuffer, strData, strReply } from './values';
 
 const EMPTY_BULK: Reply = Object.freeze({ t: 'bulk', b: Buffer.alloc(0) }) as Reply;
 
@@ -12,8 +12,8 @@ export const get: Handler = (s, argv) => {
   const e = s.lookup(key(argv[1]!));
   if (e === undefined) return NULL;
   const v = e.v;
-  if (v.type !== 'string') return E.wrongType;
-  return strReply(v.d);
+  if (!isStr(v)) return E.wrongType;
+  return strReply(v);
 };
 
 /** Write a string value, keeping or clearing the deadline. */
@@ -25,9 +25,8 @@ function putString(s: StoreOps, k: string, arg: Buffer, keepTtl: boolean): Entry
 function putStringAt(s: StoreOps, k: string, e: Entry | undefined, arg: Buffer, keepTtl: boolean): Entry {
   // A copy: argv may be a view into a connection's receive buffer, which must not be pinned.
   const d = strData(arg, false);
-  if (e === undefined) return s.create(k, newString(d), Infinity);
-  if (e.v.type === 'string') setString(e.v, d);
-  else e.v = newString(d);
+  if (e === undefined) return s.create(k, d, Infinity);
+  e.v = d;
   if (!keepTtl) s.setExpire(e, Infinity);
   s.wrote(e);
   return e;
@@ -100,8 +99,8 @@ export const set: Handler = (s, argv) => {
   const e = s.lookup(k);
   let old: Reply = NULL;
   if (o.get && e !== undefined) {
-    if (e.v.type !== 'string') return E.wrongType;
-    old = strReply(e.v.d);
+    if (!isStr(e.v)) return E.wrongType;
+    old = strReply(e.v);
   }
   if ((o.nx && e !== undefined) || (o.xx && e === undefined)) return o.get ? old : NULL;
   const ne = putStringAt(s, k, e, argv[2]!, o.keepTtl);
@@ -126,7 +125,7 @@ export const getset: Handler = (s, argv) => {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const old = t === undefined ? NULL : strReply(t.v.d);
+  const old = t === undefined ? NULL : strReply(t.v);
   putStringAt(s, k, t?.e, argv[2]!, false);
   return old;
 };
@@ -137,7 +136,7 @@ export const getdel: Handler = (s, argv) => {
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return NULL;
   s.remove(k);
-  return strReply(t.v.d);
+  return strReply(t.v);
 };
 
 export const getex: Handler = (s, argv) => {
@@ -162,7 +161,7 @@ export const getex: Handler = (s, argv) => {
     if (typeof d !== 'number') return d;
     deadline = d;
   }
-  const reply = strReply(t.v.d);
+  const reply = strReply(t.v);
   if (unit === 'PERSIST') {
     if (t.e.expireAtMs !== Infinity) {
       s.setExpire(t.e, Infinity);
@@ -184,7 +183,7 @@ export const mget: Handler = (s, argv) => {
   const items: Reply[] = [];
   for (let i = 1; i < argv.length; i++) {
     const e = s.lookup(key(argv[i]!));
-    items.push(e !== undefined && e.v.type === 'string' ? strReply(e.v.d) : NULL);
+    items.push(e !== undefined && isStr(e.v) ? strReply(e.v) : NULL);
   }
   return array(items);
 };
@@ -208,15 +207,15 @@ export const append: Handler = (s, argv) => {
   if (t === 'wrongtype') return E.wrongType;
   const add = argv[2]!;
   if (t === undefined) {
-    s.create(k, newString(strData(add, false)), Infinity);
+    s.create(k, strData(add, false), Infinity);
     return int(add.length);
   }
-  const cur = t.v.d;
+  const cur = t.v;
   const n = cur.length + add.length;
   if (n > stringBytesMax) return E.stringTooLong;
   // One flat copy (strData picks the form for the new length); a string `+` would leave a chain
   // of V8 cons strings, one per APPEND, costing more than the bytes counted until it is read.
-  setString(t.v, strData(Buffer.concat([strBuffer(cur), add]), true));
+  t.e.v = strData(Buffer.concat([strBuffer(cur), add]), true);
   s.wrote(t.e);
   return int(n);
 };
@@ -224,7 +223,7 @@ export const append: Handler = (s, argv) => {
 export const strlen: Handler = (s, argv) => {
   const t = lookupTyped(s, key(argv[1]!), 'string');
   if (t === 'wrongtype') return E.wrongType;
-  return t === undefined ? ZERO : int(t.v.d.length);
+  return t === undefined ? ZERO : int(t.v.length);
 };
 
 export const getrange: Handler = (s, argv) => {
@@ -234,7 +233,7 @@ export const getrange: Handler = (s, argv) => {
   const t = lookupTyped(s, key(argv[1]!), 'string');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return EMPTY_BULK;
-  const d = t.v.d;
+  const d = t.v;
   const len = d.length;
   if (start < 0 && end < 0 && start > end) return EMPTY_BULK;
   if (start < 0) start += len;
@@ -254,20 +253,20 @@ export const setrange: Handler = (s, argv) => {
   const val = argv[3]!;
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const curLen = t === undefined ? 0 : t.v.d.length;
+  const curLen = t === undefined ? 0 : t.v.length;
   if (val.length === 0) return int(curLen);
   if (offset + val.length > stringBytesMax) return E.stringTooLong;
   const out = Buffer.alloc(Math.max(curLen, offset + val.length));
   if (t !== undefined) {
-    const cur = t.v.d;
+    const cur = t.v;
     if (typeof cur === 'string') out.write(cur, 0, cur.length, 'latin1');
     else cur.copy(out);
   }
   val.copy(out, offset);
   const d = strData(out, true);
-  if (t === undefined) s.create(k, newString(d), Infinity);
+  if (t === undefined) s.create(k, d, Infinity);
   else {
-    setString(t.v, d);
+    t.e.v = d;
     s.wrote(t.e);
   }
   return int(out.length);
@@ -278,14 +277,14 @@ function incrBy(s: StoreOps, kb: Buffer, by: bigint): Reply {
   const k = key(kb);
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const cur = t === undefined ? 0n : parseInt64(t.v.d);
+  const cur = t === undefined ? 0n : parseInt64(t.v);
   if (cur === null) return E.notInteger;
   const next = cur + by;
   if (next > int64Max || next < int64Min) return E.overflow;
   const d = next.toString(); // ASCII digits: the same bytes as text
-  if (t === undefined) s.create(k, newString(d), Infinity);
+  if (t === undefined) s.create(k, d, Infinity);
   else {
-    setString(t.v, d);
+    t.e.v = d;
     s.wrote(t.e);
   }
   return { t: 'int', n: intValue(next) };
@@ -308,15 +307,15 @@ export const incrbyfloat: Handler = (s, argv) => {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'string');
   if (t === 'wrongtype') return E.wrongType;
-  const cur = t === undefined ? Buffer.from('0') : strBuffer(t.v.d);
+  const cur = t === undefined ? Buffer.from('0') : strBuffer(t.v);
   if (parseDouble(cur) === null || parseDouble(argv[2]!) === null) return E.notFloat;
   const out = addHumanFloat(cur, argv[2]!);
   if (out === null) return E.nanOrInf;
   const b = Buffer.from(out);
   const d = strData(b, true);
-  if (t === undefined) s.create(k, newString(d), Infinity);
+  if (t === undefined) s.create(k, d, Infinity);
   else {
-    setString(t.v, d);
+    t.e.v = d;
     s.wrote(t.e);
   }
   // The result, not the increment, is replicated: float addition is not exact.

@@ -3,7 +3,7 @@
 
 import { decode, encode } from '@msgpack/msgpack';
 import { parseJson, serializeJson } from './json';
-import { hashSet, listRecount, newHash, newJson, newList, newSet, newString, newZSet, setAdd, strBuffer, strData, valueLength, zsetPut, type Value } from './values';
+import { hashSet, isStr, listRecount, newHash, newJson, newList, newSet, newZSet, setAdd, strBuffer, strData, valueLength, zsetPut, type Value, type ValueType } from './values';
 
 export type Payload = Uint8Array | Uint8Array[] | [Uint8Array, number][];
 
@@ -11,10 +11,9 @@ export const latin1Bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 export const bytesLatin1 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('latin1');
 const copyBuf = (u: Uint8Array): Buffer => Buffer.from(u);
 
-export function encodeValue(v: Value): [Value['type'], Payload] {
+export function encodeValue(v: Value): [ValueType, Payload] {
+  if (isStr(v)) return ['string', strBuffer(v)];
   switch (v.type) {
-    case 'string':
-      return ['string', strBuffer(v.d)];
     case 'hash':
       return ['hash', [...v.m].flatMap(([f, x]) => [latin1Bytes(f), x])];
     case 'list':
@@ -31,10 +30,10 @@ export function encodeValue(v: Value): [Value['type'], Payload] {
 }
 
 /** Inverse of encodeValue. Throws on a malformed payload (callers that take outside input catch). */
-export function decodeValue(type: Value['type'], p: Payload): Value {
+export function decodeValue(type: ValueType, p: Payload): Value {
   switch (type) {
     case 'string':
-      return newString(strData(p as Uint8Array, false));
+      return strData(p as Uint8Array, false);
     case 'hash': {
       const h = newHash();
       const a = p as Uint8Array[];
@@ -84,14 +83,14 @@ export function loadValue(b: Buffer): Value | null {
   try {
     const x = decode(b) as unknown;
     if (!Array.isArray(x) || x.length !== 2 || !(String(x[0]) in typeTags)) return null;
-    const v = decodeValue(x[0] as Value['type'], x[1] as Payload);
+    const v = decodeValue(x[0] as ValueType, x[1] as Payload);
     return valueLength(v) > 0 ? v : null;
   } catch {
     return null;
   }
 }
 
-const typeTags = { string: 1, hash: 1, list: 1, set: 1, zset: 1, json: 1 } as const satisfies Record<Value['type'], 1>;
+const typeTags = { string: 1, hash: 1, list: 1, set: 1, zset: 1, json: 1 } as const satisfies Record<ValueType, 1>;
 
 function unreachableValue(x: never): never {
   throw new Error(`unreachable value type ${String(x)}`);

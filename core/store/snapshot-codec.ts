@@ -18,7 +18,7 @@ import { assert } from '../../net/types';
 import { serializeJson } from './json';
 import { writeArrayHeader, writeBinHeader, writeUint } from './msgpack-write';
 import type { Entry, UserRecord } from './types';
-import type { Value } from './values';
+import { isStr, valueType, type Value } from './values';
 
 /** The buffer a snapshot starts in; it doubles while the snapshot grows. */
 export const snapshotInitialBytes = 64 * 1024;
@@ -51,15 +51,14 @@ function writeEntry(w: SnapshotWriter, e: Entry): void {
   w.binLatin1(e.key);
   if (e.expireAtMs === Infinity) w.byte(0xc0);
   else w.number(e.expireAtMs);
-  w.fixStr(e.v.type);
+  w.fixStr(valueType(e.v));
   writePayload(w, e.v);
 }
 
 /** encodeValue(v)[1], as the library would encode it. */
 function writePayload(w: SnapshotWriter, v: Value): void {
+  if (isStr(v)) return typeof v === 'string' ? w.binLatin1(v) : w.bin(v);
   switch (v.type) {
-    case 'string':
-      return typeof v.d === 'string' ? w.binLatin1(v.d) : w.bin(v.d);
     case 'hash':
       w.arrayHeader(2 * v.m.size);
       for (const [f, x] of v.m) {

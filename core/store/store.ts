@@ -13,7 +13,7 @@ import { bytesLatin1, decodeValue, type Payload } from './dump';
 import { KeyTable } from './key-table';
 import { encodeStoreSnapshot } from './snapshot-codec';
 import { serializeJson } from './json';
-import { entryOverheadBytes, stringTextBytesMax, valueBytesFromScratch, valueLength, type Value } from './values';
+import { entryOverheadBytes, isStr, stringTextBytesMax, valueBytes, valueBytesFromScratch, valueLength, valueType, type Value, type ValueType } from './values';
 import { lruClock, lruClockSeconds, lruIdleSeconds } from './util';
 
 export type { EvictionPolicy, ExecResult, Mutation, Session, StoreOptions } from './types';
@@ -397,7 +397,7 @@ export class Store implements StoreOps {
   }
 
   private charge(e: Entry): void {
-    const bytes = entryOverheadBytes + e.key.length + e.v.bytes;
+    const bytes = entryOverheadBytes + e.key.length + valueBytes(e.v);
     this.usedBytes += bytes - e.chargedBytes;
     e.chargedBytes = bytes;
   }
@@ -541,9 +541,9 @@ export class Store implements StoreOps {
       for (const e of db.entries) {
         assert(valueLength(e.v) > 0, `empty container at ${e.key}`);
         assert((e.vslot >= 0) === (e.expireAtMs !== Infinity), `vslot/deadline of ${e.key}`);
-        assert(e.v.bytes === valueBytesFromScratch(e.v), `byte count of ${e.key}`);
-        if (e.v.type === 'string') assert((typeof e.v.d === 'string') === e.v.d.length <= stringTextBytesMax, `string form of ${e.key}`);
-        assert(e.chargedBytes === entryOverheadBytes + e.key.length + e.v.bytes, `charge of ${e.key}`);
+        assert(valueBytes(e.v) === valueBytesFromScratch(e.v), `byte count of ${e.key}`);
+        if (isStr(e.v)) assert((typeof e.v === 'string') === e.v.length <= stringTextBytesMax, `string form of ${e.key}`);
+        assert(e.chargedBytes === entryOverheadBytes + e.key.length + valueBytes(e.v), `charge of ${e.key}`);
         used += e.chargedBytes;
       }
     }
@@ -580,7 +580,7 @@ function unreachablePolicy(x: never): never {
 
 type SnapshotShape = {
   version: number;
-  dbs: [Uint8Array, number | null, Value['type'], Payload][][];
+  dbs: [Uint8Array, number | null, ValueType, Payload][][];
   users: UserRecord[];
 };
 
@@ -617,12 +617,13 @@ class Fnv2x32 {
 }
 
 function hashValue(h: Fnv2x32, v: Value): void {
-  h.str(v.type);
+  h.str(valueType(v));
+  if (isStr(v)) {
+    if (typeof v === 'string') h.latin1(v);
+    else h.buf(v);
+    return;
+  }
   switch (v.type) {
-    case 'string':
-      if (typeof v.d === 'string') h.latin1(v.d);
-      else h.buf(v.d);
-      return;
     case 'hash':
       for (const [f, x] of v.m) (h.str(f), h.buf(x));
       return;

@@ -2,7 +2,7 @@
 
 import { err, Errors, type Reply } from '../../net/reply';
 import type { Entry, StoreOps } from './types';
-import type { HashVal, JsonVal, ListVal, SetVal, StringVal, ValueType, ZSetVal } from './values';
+import { valueType, type HashVal, type JsonVal, type ListVal, type SetVal, type StrData, type ValueType, type ZSetVal } from './values';
 
 /** Largest string value (redis's proto-max-bulk-len default, 512 MiB). */
 export const stringBytesMax = 512 * 1024 * 1024;
@@ -44,7 +44,7 @@ export const invalidExpire = (cmd: string): Reply => err(`ERR invalid expire tim
 export type Typed<T> = { readonly e: Entry; readonly v: T } | undefined | 'wrongtype';
 
 interface ByType {
-  string: StringVal;
+  string: StrData;
   hash: HashVal;
   list: ListVal;
   set: SetVal;
@@ -55,7 +55,7 @@ interface ByType {
 export function lookupTyped<K extends ValueType>(s: StoreOps, k: string, type: K): Typed<ByType[K]> {
   const e = s.lookup(k);
   if (e === undefined) return undefined;
-  if (e.v.type !== type) return 'wrongtype';
+  if (valueType(e.v) !== type) return 'wrongtype';
   return { e, v: e.v as ByType[K] };
 }
 

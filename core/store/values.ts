@@ -3,7 +3,7 @@
 // cost is O(1) to read. The figures are estimates in the spirit of redis's
 // objectComputeSize, not exact allocator numbers:
 //   entry:  entryOverheadBytes + key bytes + payload
-//   string: value bytes
+//   string: value bytes (a string value is its bytes themselves: no container object)
 //   hash:   per field hashFieldOverheadBytes + field bytes + value bytes
 //   list:   per element listElementOverheadBytes + element bytes
 //   set:    per member setMemberOverheadBytes + member bytes
@@ -17,10 +17,11 @@ import { latin1 } from './util';
 
 // The overheads are what V8 really spends (Node 20, measured by test/store/memory-estimate.test.ts,
 // which fails when the estimate drifts outside 0.75x-1.33x of the real heap): a key costs its
-// slots in the key index and the entries array, the entry object, the key string, the value
-// object and the value's string: about 235 bytes before the bytes themselves (Redis: about 70).
+// slots in the key index and the entries array, the entry object, the key string and the value
+// (a string value has no object of its own: its string or Buffer is the value): about 190 bytes
+// before the bytes themselves (Redis: about 70).
 // Counting less would let --maxmemory admit more memory than it names.
-export const entryOverheadBytes = 236;
+export const entryOverheadBytes = 190;
 export const hashFieldOverheadBytes = 160;
 export const listElementOverheadBytes = 120;
 export const setMemberOverheadBytes = 50;
@@ -37,11 +38,6 @@ export const zsetMemberOverheadBytes = 112;
 export type StrData = string | Buffer;
 export const stringTextBytesMax = 4096;
 
-export interface StringVal {
-  readonly type: 'string';
-  d: StrData;
-  bytes: number;
-}
 export interface HashVal {
   readonly type: 'hash';
   readonly m: Map<string, Buffer>;
@@ -76,8 +72,25 @@ export interface JsonVal {
   bytes: number;
 }
 
-export type Value = StringVal | HashVal | ListVal | SetVal | ZSetVal | JsonVal;
-export type ValueType = Value['type'];
+/** A value with elements: an object that keeps its type and its payload's byte count. */
+export type Container = HashVal | ListVal | SetVal | ZSetVal | JsonVal;
+
+/**
+ * A key's value. A string value is its data itself, not an object holding it: a GET reads
+ * entry -> string, one dependent load fewer than entry -> container -> string, and a key costs
+ * one object less. Every other type is a `Container`.
+ */
+export type Value = StrData | Container;
+export type ValueType = 'string' | Container['type'];
+
+/** Whether `v` is a string value (its data). */
+export const isStr = (v: Value): v is StrData => typeof v === 'string' || v instanceof Uint8Array;
+
+/** What TYPE names `v`. */
+export const valueType = (v: Value): ValueType => (isStr(v) ? 'string' : v.type);
+
+/** The payload estimate of `v` (see the top of this file). */
+export const valueBytes = (v: Value): number => (isStr(v) ? v.length : v.bytes);
 
 /** What TYPE answers per container. */
 export const typeName = {
@@ -88,8 +101,6 @@ export const typeName = {
   zset: 'zset',
   json: 'ReJSON-RL',
 } as const satisfies Record<ValueType, string>;
-
-export const newString = (d: StrData): StringVal => ({ type: 'string', d, bytes: d.length });
 
 /**
  * The stored form of `bytes`. A copy unless `owned` (a buffer nobody else holds) and large:
@@ -117,11 +128,6 @@ export const newJson = (doc: J): JsonVal => ({ type: 'json', doc, bytes: jsonByt
 export function setJson(v: JsonVal, doc: J): void {
   v.doc = doc;
   v.bytes = jsonBytes(doc);
-}
-
-export function setString(v: StringVal, d: StrData): void {
-  v.d = d;
-  v.bytes = d.length;
 }
 
 /** Returns true when the field is new. */
@@ -208,8 +214,8 @@ export function zsetDel(z: ZSetVal, member: string): boolean {
 
 /** Number of elements: an emptied container is deleted with its key, as in Redis. */
 export function valueLength(v: Value): number {
+  if (isStr(v)) return 1;
   switch (v.type) {
-    case 'string':
     case 'json':
       return 1;
     case 'hash':
@@ -227,9 +233,8 @@ export function valueLength(v: Value): number {
 
 /** Recompute a payload estimate from scratch (used by invariant checks). */
 export function valueBytesFromScratch(v: Value): number {
+  if (isStr(v)) return v.length;
   switch (v.type) {
-    case 'string':
-      return v.d.length;
     case 'hash': {
       let n = 0;
       for (const [f, x] of v.m) n += hashFieldOverheadBytes + f.length + x.length;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { commandTable, Store, type EvictionPolicy, type Session } from '../../core/store';
 import { dumpValue } from '../../core/store/dump';
 import { parseJson } from '../../core/store/json';
-import { newJson, newList, newString } from '../../core/store/values';
+import { newJson, newList } from '../../core/store/values';
 import { seededRng } from './rng';
 
 type Parts = fc.Arbitrary<string[]>;
@@ -39,7 +39,7 @@ const sortGet = one('#', 'k*', 'h*->f1', 'nosort');
 /** KSRESTORE payloads (latin1 text of dumpValue bytes): a string, a list, a document, garbage. */
 const jsonDoc = parseJson(Buffer.from('{"a":[1,2]}'));
 const dumps = [
-  dumpValue(newString(Buffer.from('dumped'))),
+  dumpValue(Buffer.from('dumped')),
   dumpValue((() => { const l = newList(); l.a.pushBack(Buffer.from('x')); l.bytes = 17; return l; })()),
   jsonDoc.ok ? dumpValue(newJson(jsonDoc.j)) : Buffer.from('x'),
   Buffer.from('garbage'),
