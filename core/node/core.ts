@@ -223,8 +223,11 @@ export class Core implements Machine<NodeMsg> {
 
   private onMessage(from: NodeId, msg: NodeMsg, nowMs: number): Effect<NodeMsg>[] {
     switch (msg.type) {
-      case 'c.req':
-        return this.onClientRequest(from, msg, nowMs);
+      case 'c.req': {
+        const out: Effect<NodeMsg>[] = [];
+        this.onClientRequest(from, msg, nowMs, out);
+        return out;
+      }
       case 'c.batch':
         return this.onBatch(from, msg.reqs, nowMs);
       case 'c.exec':
@@ -459,45 +462,72 @@ export class Core implements Machine<NodeMsg> {
     const out: Effect<NodeMsg>[] = [];
     for (let i = 0; i < reqs.length; i++) {
       const r = reqs[i]!;
-      const effects = i < batchRequestsMax ? this.onClientRequest(from, r, nowMs) : replyEffect(from, r.req, err(CoreErrors.batchTooLarge), 0);
-      for (const e of effects) out.push(e);
+      if (i < batchRequestsMax) this.onClientRequest(from, r, nowMs, out);
+      else out.push(replyTo(from, r.req, err(CoreErrors.batchTooLarge), 0));
     }
     return out;
   }
 
-  private onClientRequest(from: NodeId, msg: ClientRequest, nowMs: number): Effect<NodeMsg>[] {
-    if (this.isDuplicate(from, msg.req)) return [{ type: 'note', text: `duplicate request #${msg.req} from ${from} dropped` }];
+  /** One request; its effects go onto `out` (a pipelined batch's share one list). */
+  private onClientRequest(from: NodeId, msg: ClientRequest, nowMs: number, out: Effect<NodeMsg>[]): void {
+    if (this.isDuplicate(from, msg.req)) {
+      out.push({ type: 'note', text: `duplicate request #${msg.req} from ${from} dropped` });
+      return;
+    }
     this.stats.commands += 1;
     // From a socket the arguments are Buffers already; from a decoded frame, Uint8Arrays.
     const argv = allBuffers(msg.argv) ? (msg.argv as Buffer[]) : msg.argv.map(toBuffer);
-    if (this.phase !== 'serving') return replyEffect(from, msg.req, err(CoreErrors.loading), 0);
-    const name = argv[0];
-    if (!name) return replyEffect(from, msg.req, err('ERR empty command'), 0);
+    const refusal = this.refusal(argv);
+    if (refusal !== null) {
+      out.push(replyTo(from, msg.req, refusal, 0));
+      return;
+    }
+    const name = argv[0]!;
     const lname = commandNameOf(name);
-    if (blockingKinds.has(lname)) return this.onBlocking(from, msg, lname as BlockingKind, argv, nowMs);
+    if (blockingKinds.has(lname)) {
+      for (const e of this.onBlocking(from, msg, lname as BlockingKind, argv, nowMs)) out.push(e);
+      return;
+    }
     if (name.length === 5 && lname === 'watch') {
       // The watch offset is the log tail now: EXEC aborts if a watched key changes after it.
-      if (argv.length < 2) return replyEffect(from, msg.req, err(Errors.wrongArity('watch')), 0);
+      if (argv.length < 2) {
+        out.push(replyTo(from, msg.req, err(Errors.wrongArity('watch')), 0));
+        return;
+      }
       this.watchTracking = true;
-      return replyEffect(from, msg.req, OK, this.tail);
+      out.push(replyTo(from, msg.req, OK, this.tail));
+      return;
     }
     const write = isWriteName(lname);
-    if (write && argvBytes(argv) > requestBytesMax) return replyEffect(from, msg.req, err(`ERR request too large to persist (over ${requestBytesMax} bytes)`), 0);
+    if (write && argvBytes(argv) > requestBytesMax) {
+      out.push(replyTo(from, msg.req, err(`ERR request too large to persist (over ${requestBytesMax} bytes)`), 0));
+      return;
+    }
     if (write) {
-      const refusal = this.writeRefusal();
-      if (refusal) {
+      const refused = this.writeRefusal();
+      if (refused) {
         this.stats.refusedWrites += 1;
-        return replyEffect(from, msg.req, err(refusal), 0);
+        out.push(replyTo(from, msg.req, err(refused), 0));
+        return;
       }
     }
-    if (this.waiters.length >= this.cfg.waitersMax) return replyEffect(from, msg.req, err(CoreErrors.busy), 0);
+    if (this.waiters.length >= this.cfg.waitersMax) {
+      out.push(replyTo(from, msg.req, err(CoreErrors.busy), 0));
+      return;
+    }
     const res = this.store.execute(argv, nowMs, { db: msg.db, user: msg.user });
-    if (res.mutations.length === 0) return this.replyWhenDurable(from, msg.req, res.reply, msg.ack);
-    this.stats.writes += 1;
-    const effects = this.appendEntry(res.mutations, nowMs);
-    const reply = this.replyWhenDurable(from, msg.req, res.reply, msg.ack);
-    if (reply.length > 0) effects.push(reply[0]!);
-    return effects;
+    if (res.mutations.length > 0) {
+      this.stats.writes += 1;
+      this.appendEntry(res.mutations);
+    }
+    this.replyWhenDurableInto(out, from, msg.req, res.reply, msg.ack);
+  }
+
+  /** Why no request can run now (loading, an empty command), or null. */
+  private refusal(argv: readonly Buffer[]): Reply | null {
+    if (this.phase !== 'serving') return err(CoreErrors.loading);
+    if (argv.length === 0) return err('ERR empty command');
+    return null;
   }
 
   /** Whether `req` was seen from `from` already; if not, it becomes the client's latest. */
@@ -534,7 +564,7 @@ export class Core implements Machine<NodeMsg> {
     // (and logs the DEL) before the check.
     const touched: Mutation[] = [];
     for (const w of msg.watches) touched.push(...this.store.execute([EXISTS, toBuffer(w.key)], nowMs, { db: w.db, user: null }).mutations);
-    if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
+    if (touched.length > 0) this.appendEntry(touched);
     let result: Reply;
     if (!this.cfg.bugs?.ignoreWatches && msg.watches.some((w) => this.modifiedSince(w))) {
       result = NULL_ARRAY;
@@ -552,8 +582,8 @@ export class Core implements Machine<NodeMsg> {
       // One entry for the whole transaction: after any crash it is all there or not at all.
       if (mutations.length > 0) {
         this.stats.writes += 1;
-        if (this.cfg.bugs?.splitTransactions) for (const m of mutations) effects.push(...this.appendEntry([m], nowMs));
-        else effects.push(...this.appendEntry(mutations, nowMs));
+        if (this.cfg.bugs?.splitTransactions) for (const m of mutations) this.appendEntry([m]);
+        else this.appendEntry(mutations);
       }
       result = array(replies);
     }
@@ -595,9 +625,15 @@ export class Core implements Machine<NodeMsg> {
 
   /** Reply now if everything the reply depends on (the log tail) is durable at `ack`, else when it is. */
   private replyWhenDurable(to: NodeId, req: number, reply: Reply, ack: AckLevel): Effect<NodeMsg>[] {
-    if (this.tail <= this.durableAt(ack)) return replyEffect(to, req, reply, this.tail);
-    this.waiters.push({ to, req, reply, offset: this.tail, ack });
-    return [];
+    const out: Effect<NodeMsg>[] = [];
+    this.replyWhenDurableInto(out, to, req, reply, ack);
+    return out;
+  }
+
+  /** replyWhenDurable onto `out`. */
+  private replyWhenDurableInto(out: Effect<NodeMsg>[], to: NodeId, req: number, reply: Reply, ack: AckLevel): void {
+    if (this.tail <= this.durableAt(ack)) out.push(replyTo(to, req, reply, this.tail));
+    else this.waiters.push({ to, req, reply, offset: this.tail, ack });
   }
 
   private onBlocking(from: NodeId, msg: ClientRequest, kind: BlockingKind, argv: Buffer[], nowMs: number): Effect<NodeMsg>[] {
@@ -616,12 +652,12 @@ export class Core implements Machine<NodeMsg> {
       const r = blockingReply(kind, key, res.reply);
       if (r !== null) {
         touched.push(...res.mutations);
-        if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
+        if (touched.length > 0) this.appendEntry(touched);
         return [...effects, ...this.replyWhenDurable(from, msg.req, r, msg.ack)];
       }
       touched.push(...res.mutations); // e.g. the DEL of an expired key it looked at
     }
-    if (touched.length > 0) effects.push(...this.appendEntry(touched, nowMs));
+    if (touched.length > 0) this.appendEntry(touched);
     if (this.blocked.length >= blockedRequestsMax) return [...effects, ...this.replyWhenDurable(from, msg.req, err('ERR too many blocked clients'), 'memory')];
     this.blocked.push({
       seq: ++this.blockSeq,
@@ -664,7 +700,7 @@ export class Core implements Machine<NodeMsg> {
         const key = b.keys.find((k) => trackKey(b.db, k) === tk)!;
         const res = this.store.execute(attemptArgv(b.kind, key, b.rest), nowMs, { db: b.db, user: b.user });
         const r = blockingReply(b.kind, key, res.reply);
-        if (res.mutations.length > 0) out.push(...this.appendEntry(res.mutations, nowMs));
+        if (res.mutations.length > 0) this.appendEntry(res.mutations);
         if (r === null) break; // nothing left on this key for the next waiters either
         this.blocked = this.blocked.filter((x) => x !== b);
         out.push(...this.replyWhenDurable(b.from, b.req, r, b.ack));
@@ -722,7 +758,7 @@ export class Core implements Machine<NodeMsg> {
     return null;
   }
 
-  private appendEntry(mutations: readonly Mutation[], nowMs: number): Effect<NodeMsg>[] {
+  private appendEntry(mutations: readonly Mutation[]): void {
     const entry: KeeperEntry = { offset: this.tail + 1, term: this.term, payload: encodeMutationBatch(mutations) };
     this.tail = entry.offset;
     this.tailTerm = entry.term;
@@ -730,7 +766,6 @@ export class Core implements Machine<NodeMsg> {
     this.stats.entriesAppended += 1;
     this.noteModified(mutations, entry.offset);
     // Shipped at the end of the step (`pumpIfNeeded`), with every other entry of the step.
-    return [];
   }
 
   /**
@@ -935,7 +970,8 @@ export class Core implements Machine<NodeMsg> {
   private sweep(nowMs: number): Effect<NodeMsg>[] {
     if (this.phase !== 'serving') return [];
     const muts = this.store.sweepExpired(nowMs, this.cfg.sweepKeysMax);
-    return muts.length > 0 ? this.appendEntry(muts, nowMs) : [];
+    if (muts.length > 0) this.appendEntry(muts);
+    return [];
   }
 
   // ---- Helpers ---------------------------------------------------------------------

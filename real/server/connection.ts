@@ -96,6 +96,13 @@ export class Connection {
   /** When the chunk being pumped arrived (performance.now()): the start of its commands' latency. */
   private chunkAtMs = performance.now();
   /**
+   * When the chunk's replies came back (performance.now()), read at the first and kept for the
+   * rest: the Core answers a chunk's requests all at once, after running all of them. -1: not yet.
+   */
+  private chunkDoneMs = -1;
+  /** Whether we paused the socket (we are the only ones who do). */
+  private readPaused = false;
+  /**
    * The chunk's store commands not yet sent to the Core: they go in one batch when the chunk
    * is parsed, or before any connection-level command runs (which may read what they did).
    */
@@ -150,7 +157,7 @@ export class Connection {
     if (this.awaitingAuth) {
       // Bytes after a pending AUTH are parsed once it answered, under the limits it decides.
       this.stashed.push(chunk);
-      this.socket.pause();
+      this.pauseReading();
       return;
     }
     this.pump(chunk);
@@ -163,6 +170,7 @@ export class Connection {
 
   private pump(chunk: Buffer): void {
     this.chunkAtMs = performance.now();
+    this.chunkDoneMs = -1;
     this.pumping = true;
     try {
       this.pumpChunk(chunk);
@@ -193,13 +201,21 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.readStopped && !this.awaitingAuth && this.socket.isPaused() && this.slots.length + this.queued.length < pendingRepliesMax / 2) this.socket.resume();
+    if (this.readPaused && !this.readStopped && !this.awaitingAuth && this.slots.length + this.queued.length < pendingRepliesMax / 2) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private pauseReading(): void {
+    this.readPaused = true;
+    this.socket.pause();
   }
 
   /** Shutdown, step 1: read no more requests (those already parsed still run). */
   stopReading(): void {
     this.readStopped = true;
-    this.socket.pause();
+    this.pauseReading();
   }
 
   /** Replies this connection still owes its client (requests running or waiting to run). */
@@ -228,7 +244,7 @@ export class Connection {
   private maybePause(): void {
     if (this.slots.length + this.queued.length >= pendingRepliesMax) {
       // Too many replies outstanding: stop reading until they drain.
-      this.socket.pause();
+      this.pauseReading();
     }
   }
 
@@ -283,7 +299,11 @@ export class Connection {
 
   /** Count a command answered now that started at `startedMs` (performance.now() clock). */
   private record(stat: CommandStat, startedMs: number, reply: Reply, argv: Buffer[]): void {
-    this.host.record(this, stat, (performance.now() - startedMs) / 1000, reply, argv);
+    let now: number;
+    if (!this.pumping) now = performance.now();
+    else if (this.chunkDoneMs >= 0) now = this.chunkDoneMs;
+    else now = this.chunkDoneMs = performance.now();
+    this.host.record(this, stat, (now - startedMs) / 1000, reply, argv);
   }
 
   /** Send the chunk's store commands so far to the Core (one request alone goes as itself). */
