@@ -46,7 +46,7 @@ try {
     self.set(name, (self.get(name) ?? 0) + t);
   }
   console.log(`${config}: ${Math.round(busy * msPerTick)} ms busy; self time:`);
-  for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((t / busy) * 100).toFixed(1).padStart(6)}%  ${name}`);
+  for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 25))) console.log(`${((t / busy) * 100).toFixed(1).padStart(6)}%  ${name}`);
   for (const fn of wanted) {
     const at = new Map();
     for (const n of profile.nodes) {
