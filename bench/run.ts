@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, one table, and bench/results.json with every figure named
-// and with its unit. Figures compared with a reference are ratios from the same run.
+// and with its unit (`npm run bench -- GROUP ...`: those groups only, into bench/results.GROUP.json).
+// Figures compared with a reference are ratios from the same run.
 
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -53,5 +54,7 @@ const out = {
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
   figures: results,
 };
-writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
-console.log(`\nwrote bench/results.json (${results.length} figures)`);
+// A run of some groups only does not replace the full run's file.
+const file = only.length === 0 ? 'results.json' : `results.${only.join('+')}.json`;
+writeFileSync(new URL(`./${file}`, import.meta.url), JSON.stringify(out, null, 2) + '\n');
+console.log(`\nwrote bench/${file} (${results.length} figures)`);
