@@ -70,6 +70,15 @@ type Slot = { reply: Reply | null; closeAfter: boolean; stat: CommandStat | null
 
 let connSeq = 0;
 
+/** Connections with replies to write at the end of this event-loop turn (`flushAtTurnEnd`). */
+const turnEndQueue: Connection[] = [];
+
+function flushAtTurnEnd(): void {
+  // A flush only writes (it queues nothing), so the queue is taken whole.
+  const q = turnEndQueue.splice(0);
+  for (const c of q) c.flushTurnEnd();
+}
+
 /** Fed to the parser to go on with what it holds (one shared empty buffer, not one per chunk). */
 const NO_BYTES = Buffer.alloc(0);
 
@@ -91,6 +100,8 @@ export class Connection {
   private reqSeq = 0;
   private closing = false;
   private flushScheduled = false;
+  /** In `turnEndQueue`. */
+  private turnEndFlush = false;
   /** Set while a chunk's requests run: their replies are written once, when the chunk is done. */
   private pumping = false;
   /** When the chunk being pumped arrived (performance.now()): the start of its commands' latency. */
@@ -100,6 +111,8 @@ export class Connection {
    * rest: the Core answers a chunk's requests all at once, after running all of them. -1: not yet.
    */
   private chunkDoneMs = -1;
+  /** Commands parsed from the chunk being pumped. */
+  private chunkCommands = 0;
   /** Whether we paused the socket (we are the only ones who do). */
   private readPaused = false;
   /**
@@ -171,6 +184,7 @@ export class Connection {
   private pump(chunk: Buffer): void {
     this.chunkAtMs = performance.now();
     this.chunkDoneMs = -1;
+    this.chunkCommands = 0;
     this.pumping = true;
     try {
       this.pumpChunk(chunk);
@@ -178,9 +192,13 @@ export class Connection {
     } finally {
       this.pumping = false;
     }
-    // The replies the chunk's requests got at once (reads, `memory`-level writes) go out now,
-    // in one write; later ones (awaiting durability) are flushed by `scheduleFlush`.
-    if (!this.closing) this.flush();
+    // The replies the chunk's requests got at once (reads, `memory`-level writes) go out in one
+    // write: a pipelined chunk's at the end of this event-loop turn, with every other pipelined
+    // connection's (`flushAtTurnEnd`); a lone request's now, as its client waits for nothing else.
+    // Later replies (awaiting durability) are flushed by `scheduleFlush`.
+    if (this.closing) return;
+    if (this.chunkCommands > 1) this.flushAtTurnEnd();
+    else this.flush();
   }
 
   private pumpChunk(chunk: Buffer): void {
@@ -258,6 +276,7 @@ export class Connection {
   }
 
   private onCommand(argv: Buffer[]): void {
+    this.chunkCommands += 1;
     const startedMs = this.pumping ? this.chunkAtMs : performance.now();
     const name = argv[0] === undefined ? '' : commandNameOf(argv[0]);
     this.lastCommand = name;
@@ -409,6 +428,25 @@ export class Connection {
       this.flushScheduled = false;
       this.flush();
     });
+  }
+
+  /**
+   * Write at the end of this event-loop turn, once the turn has read every connection that had
+   * input (as Redis writes replies in beforeSleep). Under a pipelined load the client process,
+   * which waits on many connections, is then woken once per turn rather than once per
+   * connection; a waking write costs an interprocessor interrupt, dear in a VM.
+   */
+  private flushAtTurnEnd(): void {
+    if (this.turnEndFlush || this.writer.pendingBytes() === 0) return;
+    this.turnEndFlush = true;
+    turnEndQueue.push(this);
+    if (turnEndQueue.length === 1) setImmediate(flushAtTurnEnd);
+  }
+
+  /** Called by the turn-end flush. */
+  flushTurnEnd(): void {
+    this.turnEndFlush = false;
+    this.flush();
   }
 
   private flush(): void {
