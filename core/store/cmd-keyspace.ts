@@ -188,7 +188,7 @@ type ObjectSub = 'ENCODING' | 'FREQ' | 'IDLETIME' | 'REFCOUNT';
 const objectAnswer = {
   ENCODING: (_s, e) => bulkStr(encodingOf(e.v)),
   FREQ: (s, e) => (s.policy === 'allkeys-lfu' ? int(s.lfuCount(e)) : err(lfuNotSelected)),
-  IDLETIME: (s, e) => (s.policy === 'allkeys-lfu' ? err(lfuSelected) : int(lruIdleSeconds(s.nowMs, e.lruS))),
+  IDLETIME: (s, e) => (s.policy === 'allkeys-lfu' ? err(lfuSelected) : int(lruIdleSeconds(s.nowMs, e.lru))),
   REFCOUNT: () => ONE,
 } as const satisfies Record<ObjectSub, (s: StoreOps, e: Entry) => Reply>;
 

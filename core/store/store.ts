@@ -14,7 +14,7 @@ import { KeyTable } from './key-table';
 import { encodeStoreSnapshot } from './snapshot-codec';
 import { serializeJson } from './json';
 import { entryOverheadBytes, isStr, stringTextBytesMax, valueBytes, valueBytesFromScratch, valueLength, valueType, type Value, type ValueType } from './values';
-import { lruClock, lruClockSeconds, lruIdleSeconds } from './util';
+import { lruClock, lruIdleSeconds } from './util';
 
 export type { EvictionPolicy, ExecResult, Mutation, Session, StoreOptions } from './types';
 
@@ -32,6 +32,13 @@ export const lfuInitCounter = 5;
 export const lfuLogFactor = 10;
 export const lfuDecayMs = 60_000;
 const lfuCounterMax = 255;
+/** The LFU decay clock (whole `lfuDecayMs` periods) wraps after this many, as Redis's 16 bits do. */
+const lfuClockPeriods = 65_536;
+
+/** The LFU decay clock at `nowMs` (Redis's LFUGetTimeInMinutes). */
+function lfuClock(nowMs: number): number {
+  return Math.floor(nowMs / lfuDecayMs) % lfuClockPeriods;
+}
 /** Arguments echoed by the unknown-command error (redis: 128 characters). */
 const unknownArgsCharsMax = 128;
 
@@ -41,7 +48,6 @@ const DEL = Buffer.from('DEL');
 class StoreEntry implements Entry {
   vslot = -1;
   chargedBytes = 0;
-  lfuCounter = lfuInitCounter;
   /**
    * The deadline, null for none. Not a double field: V8 gives each object with a double field a
    * 16-byte box of its own, Infinity included; a field that starts null holds nothing for a key
@@ -52,8 +58,7 @@ class StoreEntry implements Entry {
     readonly key: string,
     public v: Value,
     public slot: number,
-    public lruS: number,
-    public lfuDecrMin: number,
+    public lru: number,
   ) {}
   get expireAtMs(): number {
     return this.deadline ?? Infinity;
@@ -239,13 +244,7 @@ export class Store implements StoreOps {
   create(k: string, v: Value, expireAtMs: number): Entry {
     const db = this.db;
     assert(!db.table.has(k), 'create of an existing key');
-    const e: Entry = new StoreEntry(
-      k,
-      v,
-      db.entries.length,
-      this.replaying ? 0 : lruClock(this.nowMs),
-      this.replaying ? 0 : Math.floor(this.nowMs / lfuDecayMs),
-    );
+    const e: Entry = new StoreEntry(k, v, db.entries.length, this.freshLru());
     db.table.add(e);
     db.entries.push(e);
     this.charge(e);
@@ -409,21 +408,32 @@ export class Store implements StoreOps {
     if (i === this.currentDb) this.db = this.dbs[i]!;
   }
 
-  /** Update the LRU clock and, under LFU, redis's logarithmic counter (LFULogIncr). */
-  private touch(e: Entry): void {
-    e.lruS = lruClock(this.nowMs);
-    if (this.policy !== 'allkeys-lfu') return;
-    e.lfuCounter = this.lfuDecayed(e);
-    e.lfuDecrMin = Math.floor(this.nowMs / lfuDecayMs);
-    if (e.lfuCounter >= lfuCounterMax) return;
-    const base = Math.max(0, e.lfuCounter - lfuInitCounter);
-    if (this.rng.next() < 1 / (base * lfuLogFactor + 1)) e.lfuCounter++;
+  /** A new key's `lru` (createObject): the clock now, or under LFU the initial counter. */
+  private freshLru(): number {
+    if (this.policy === 'allkeys-lfu') return ((this.replaying ? 0 : lfuClock(this.nowMs)) << 8) | lfuInitCounter;
+    return this.replaying ? 0 : lruClock(this.nowMs);
   }
 
-  /** LFUDecrAndReturn: one point per elapsed decay period. */
+  /** Update the LRU clock, or under LFU redis's logarithmic counter (updateLFU: decay, LFULogIncr). */
+  private touch(e: Entry): void {
+    if (this.policy !== 'allkeys-lfu') {
+      e.lru = lruClock(this.nowMs);
+      return;
+    }
+    let counter = this.lfuDecayed(e);
+    if (counter < lfuCounterMax) {
+      const base = Math.max(0, counter - lfuInitCounter);
+      if (this.rng.next() < 1 / (base * lfuLogFactor + 1)) counter++;
+    }
+    e.lru = (lfuClock(this.nowMs) << 8) | counter;
+  }
+
+  /** LFUDecrAndReturn: the counter less one point per decay period since its last decrement. */
   private lfuDecayed(e: Entry): number {
-    const periods = Math.max(0, Math.floor(this.nowMs / lfuDecayMs) - e.lfuDecrMin);
-    return Math.max(0, e.lfuCounter - periods);
+    const last = e.lru >>> 8;
+    const now = lfuClock(this.nowMs);
+    const periods = now >= last ? now - last : lfuClockPeriods - last + now;
+    return Math.max(0, (e.lru & 0xff) - periods);
   }
 
   /** Evict per policy until used <= maxmemory. False: over the limit and nothing evictable. */
@@ -465,9 +475,9 @@ export class Store implements StoreOps {
     switch (this.policy) {
       case 'allkeys-lru':
       case 'volatile-lru':
-        return -lruIdleSeconds(this.nowMs, e.lruS);
+        return -lruIdleSeconds(this.nowMs, e.lru);
       case 'allkeys-lfu':
-        return this.lfuDecayed(e) * lruClockSeconds - lruIdleSeconds(this.nowMs, e.lruS);
+        return this.lfuDecayed(e);
       case 'volatile-ttl':
         return e.expireAtMs;
       case 'allkeys-random':

@@ -66,15 +66,13 @@ export interface Entry {
   /** Bytes charged for this key at the last accounting (see values.ts). */
   chargedBytes: number;
   /**
-   * LRU clock: the second of the last access on the leader's clock, modulo `lruClockSeconds`
-   * (Redis's 24-bit LRU clock, same one-second resolution). A small integer, so V8 keeps it in
-   * the entry itself (a millisecond timestamp is a double: a separate heap box per key, written
-   * on every access). Node-local, not replicated.
+   * Redis's 24-bit `lru` field, node-local and not replicated. Under an LFU policy: the decay
+   * clock's minute of the last decrement (16 bits) above the logarithmic counter (8 bits, 0..255).
+   * Under any other policy: the LRU clock, the second of the last access on the leader's clock
+   * modulo `lruClockSeconds` (same one-second resolution as Redis). Reinterpreted, as in Redis,
+   * when the policy changes. A small integer, so V8 keeps it in the entry itself.
    */
-  lruS: number;
-  /** LFU logarithmic counter (0..255) and the minute it was last decayed. Node-local. */
-  lfuCounter: number;
-  lfuDecrMin: number;
+  lru: number;
 }
 
 export type CommandFlag = 'write' | 'readonly' | 'denyoom' | 'fast' | 'admin';

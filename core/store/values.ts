@@ -18,10 +18,10 @@ import { latin1 } from './util';
 // The overheads are what V8 really spends (Node 20, measured by test/store/memory-estimate.test.ts,
 // which fails when the estimate drifts outside 0.75x-1.33x of the real heap): a key costs its
 // slots in the key index and the entries array, the entry object, the key string and the value
-// (a string value has no object of its own: its string or Buffer is the value): about 190 bytes
+// (a string value has no object of its own: its string or Buffer is the value): about 175 bytes
 // before the bytes themselves (Redis: about 70).
 // Counting less would let --maxmemory admit more memory than it names.
-export const entryOverheadBytes = 190;
+export const entryOverheadBytes = 174;
 export const hashFieldOverheadBytes = 160;
 export const listElementOverheadBytes = 120;
 export const setMemberOverheadBytes = 50;

@@ -148,6 +148,15 @@ describe('OBJECT', () => {
     // One point of decay per idle minute (LFUDecrAndReturn).
     expect(show(lfu, T0 + 3 * 60_000, 'OBJECT', 'FREQ', 'k')).toBe(`(integer) ${hot - 3}`);
     expect(show(lfu, T0, 'OBJECT', 'IDLETIME', 'k')).toMatch(/^\(error\) ERR An LFU maxmemory policy is selected/);
+    // The decay clock is Redis's 16 bits of minutes: the idle minutes are counted across its wrap.
+    const wrapMs = (2 ** 16 - 1) * 60_000;
+    run(lfu, wrapMs, 'SET', 'w', 'v');
+    for (let i = 0; i < 200; i++) run(lfu, wrapMs, 'GET', 'w');
+    const warm = Number(show(lfu, wrapMs, 'OBJECT', 'FREQ', 'w').replace('(integer) ', ''));
+    expect(warm).toBeGreaterThan(5);
+    expect(show(lfu, wrapMs + 2 * 60_000, 'OBJECT', 'FREQ', 'w')).toBe(`(integer) ${warm - 2}`);
+    // Over 255 idle minutes no counter survives.
+    expect(show(lfu, wrapMs + 300 * 60_000, 'OBJECT', 'FREQ', 'w')).toBe('(integer) 0');
   });
 
   it('answers encodings at redis 7.0 thresholds', () => {
