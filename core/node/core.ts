@@ -490,29 +490,13 @@ export class Core implements Machine<NodeMsg> {
     }
     if (name.length === 5 && lname === 'watch') {
       // The watch offset is the log tail now: EXEC aborts if a watched key changes after it.
-      if (argv.length < 2) {
-        out.push(replyTo(from, msg.req, err(Errors.wrongArity('watch')), 0));
-        return;
-      }
-      this.watchTracking = true;
-      out.push(replyTo(from, msg.req, OK, this.tail));
+      if (argv.length >= 2) this.watchTracking = true;
+      out.push(argv.length < 2 ? replyTo(from, msg.req, err(Errors.wrongArity('watch')), 0) : replyTo(from, msg.req, OK, this.tail));
       return;
     }
-    const write = isWriteName(lname);
-    if (write && argvBytes(argv) > requestBytesMax) {
-      out.push(replyTo(from, msg.req, err(`ERR request too large to persist (over ${requestBytesMax} bytes)`), 0));
-      return;
-    }
-    if (write) {
-      const refused = this.writeRefusal();
-      if (refused) {
-        this.stats.refusedWrites += 1;
-        out.push(replyTo(from, msg.req, err(refused), 0));
-        return;
-      }
-    }
-    if (this.waiters.length >= this.cfg.waitersMax) {
-      out.push(replyTo(from, msg.req, err(CoreErrors.busy), 0));
+    const refused = this.admission(argv, lname);
+    if (refused !== null) {
+      out.push(replyTo(from, msg.req, refused, 0));
       return;
     }
     const res = this.store.execute(argv, nowMs, { db: msg.db, user: msg.user });
@@ -527,6 +511,20 @@ export class Core implements Machine<NodeMsg> {
   private refusal(argv: readonly Buffer[]): Reply | null {
     if (this.phase !== 'serving') return err(CoreErrors.loading);
     if (argv.length === 0) return err('ERR empty command');
+    return null;
+  }
+
+  /** Why this (non-blocking) command may not run now, or null: a write too large to log or refused by the Keepers, or too many replies waiting. */
+  private admission(argv: readonly Buffer[], lname: string): Reply | null {
+    if (isWriteName(lname)) {
+      if (argvBytes(argv) > requestBytesMax) return err(`ERR request too large to persist (over ${requestBytesMax} bytes)`);
+      const refused = this.writeRefusal();
+      if (refused) {
+        this.stats.refusedWrites += 1;
+        return err(refused);
+      }
+    }
+    if (this.waiters.length >= this.cfg.waitersMax) return err(CoreErrors.busy);
     return null;
   }
 
