@@ -35,9 +35,10 @@ const lfuCounterMax = 255;
 /** The LFU decay clock (whole `lfuDecayMs` periods) wraps after this many, as Redis's 16 bits do. */
 const lfuClockPeriods = 65_536;
 
-/** The LFU decay clock at `nowMs` (Redis's LFUGetTimeInMinutes). */
+/** The LFU decay clock at `nowMs` (Redis's LFUGetTimeInMinutes), 0..lfuClockPeriods-1 (a skewed clock may be negative). */
 function lfuClock(nowMs: number): number {
-  return Math.floor(nowMs / lfuDecayMs) % lfuClockPeriods;
+  const periods = Math.floor(nowMs / lfuDecayMs) % lfuClockPeriods;
+  return periods < 0 ? periods + lfuClockPeriods : periods;
 }
 /** Arguments echoed by the unknown-command error (redis: 128 characters). */
 const unknownArgsCharsMax = 128;

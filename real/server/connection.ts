@@ -70,10 +70,10 @@ type Slot = { reply: Reply | null; closeAfter: boolean; stat: CommandStat | null
 
 let connSeq = 0;
 
-/** Connections with replies to write at the end of this event-loop turn (`flushAtTurnEnd`). */
+/** Connections with replies to write at the end of this event-loop turn (`Connection.flushAtTurnEnd`). */
 const turnEndQueue: Connection[] = [];
 
-function flushAtTurnEnd(): void {
+function flushTurnEndQueue(): void {
   // A flush only writes (it queues nothing), so the queue is taken whole.
   const q = turnEndQueue.splice(0);
   for (const c of q) c.flushTurnEnd();
@@ -440,10 +440,10 @@ export class Connection {
     if (this.turnEndFlush || this.writer.pendingBytes() === 0) return;
     this.turnEndFlush = true;
     turnEndQueue.push(this);
-    if (turnEndQueue.length === 1) setImmediate(flushAtTurnEnd);
+    if (turnEndQueue.length === 1) setImmediate(flushTurnEndQueue);
   }
 
-  /** Called by the turn-end flush. */
+  /** Its turn in `flushTurnEndQueue`. */
   flushTurnEnd(): void {
     this.turnEndFlush = false;
     this.flush();
