@@ -2,17 +2,16 @@
 
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, OK, type Reply } from '../../net/reply';
 import { parseIntArg } from './numbers';
-import type { Handler, StoreOps } from './types';
+import type { Entry, Handler, StoreOps } from './types';
 import { E, key, lookupTyped, rangeIndices, upper } from './util';
-import { isStr, listElementBytes, listRecount, newList } from './values';
+import { listElementBytes, listRecount, newList, type ListVal } from './values';
 
 function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'list');
   if (t === 'wrongtype') return E.wrongType;
-  const e = t?.e ?? s.create(k, newList(), Infinity);
-  const v = e.v;
-  if (isStr(v) || v.type !== 'list') return E.wrongType;
+  const v = t?.v ?? newList();
+  const e = t?.e ?? s.create(k, v, Infinity);
   for (let i = 2; i < argv.length; i++) {
     // Copy: argv may be a view into a connection's receive buffer.
     const b = Buffer.from(argv[i]!);
@@ -160,9 +159,14 @@ export function lmoveGeneric(s: StoreOps, src: Buffer, dst: Buffer, from: End, t
   if (d === 'wrongtype') return E.wrongType;
   const b = from === 'LEFT' ? t.v.a.popFront()! : t.v.a.popBack()!;
   t.v.bytes -= listElementBytes(b);
-  const e = d?.e ?? (key(src) === key(dst) ? t.e : s.create(key(dst), newList(), Infinity));
-  const v = e.v;
-  if (isStr(v) || v.type !== 'list') return E.wrongType;
+  let e: Entry;
+  let v: ListVal;
+  if (d !== undefined) ({ e, v } = d);
+  else if (key(src) === key(dst)) ({ e, v } = t);
+  else {
+    v = newList();
+    e = s.create(key(dst), v, Infinity);
+  }
   if (to === 'LEFT') v.a.pushFront(b);
   else v.a.pushBack(b);
   v.bytes += listElementBytes(b);

@@ -3,7 +3,7 @@
 import { bulk, int, ONE, ZERO, type Reply } from '../../net/reply';
 import type { Handler } from './types';
 import { E, key, keyBuf, lookupTyped } from './util';
-import { isStr, newSet, setAdd, setRem } from './values';
+import { newSet, setAdd, setRem } from './values';
 
 /** Redis keeps small all-integer sets as a sorted intset; SMEMBERS then answers sorted. */
 const intsetEntriesMax = 512;
@@ -13,9 +13,8 @@ export const sadd: Handler = (s, argv) => {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'set');
   if (t === 'wrongtype') return E.wrongType;
-  const e = t?.e ?? s.create(k, newSet(), Infinity);
-  const v = e.v;
-  if (isStr(v) || v.type !== 'set') return E.wrongType;
+  const v = t?.v ?? newSet();
+  const e = t?.e ?? s.create(k, v, Infinity);
   let n = 0;
   for (let i = 2; i < argv.length; i++) if (setAdd(v, key(argv[i]!))) n++;
   s.wrote(e);

@@ -42,8 +42,8 @@ export const zadd: Handler = (s, argv) => {
   const t = lookupTyped(s, k, 'zset');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined && f.xx) return f.incr ? NULL : ZERO;
-  const e = t?.e ?? s.create(k, newZSet(), Infinity);
-  const z = e.v as ZSetVal;
+  const z = t?.v ?? newZSet();
+  const e = t?.e ?? s.create(k, z, Infinity);
   let added = 0;
   let updated = 0;
   let last: number | null = null;
@@ -91,8 +91,9 @@ export const zincrby: Handler = (s, argv) => {
   const cur = t?.v.scores.get(member) ?? 0;
   const next = cur + by;
   if (Number.isNaN(next)) return nanScore;
-  const e = t?.e ?? s.create(k, newZSet(), Infinity);
-  zsetPut(e.v as ZSetVal, member, next);
+  const z = t?.v ?? newZSet();
+  const e = t?.e ?? s.create(k, z, Infinity);
+  zsetPut(z, member, next);
   s.wrote(e);
   return double(next);
 };
