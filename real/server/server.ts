@@ -18,6 +18,7 @@ import { CoreSnapshots } from '../../core/node/core-snapshots';
 import { multiCommandsMax, watchedKeysMax, type AckLevel, type ClientRequest, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
 import { commandTable, findCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
+import { globMatch } from '../../core/store/glob';
 import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
 import { nodeId, type NodeId } from '../../net/types';
@@ -658,8 +659,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (args.length < 2) return err(Errors.wrongArity('config|get'));
       const out: Reply[] = [];
       for (const pattern of args.slice(1)) {
-        const re = globToRegExp(pattern.toLowerCase());
-        for (const [k, p] of Object.entries(params)) if (re.test(k)) out.push(bulkStr(k), bulkStr(p.get()));
+        const lower = pattern.toLowerCase();
+        for (const [k, p] of Object.entries(params)) if (globMatch(lower, k)) out.push(bulkStr(k), bulkStr(p.get()));
       }
       return conn.session.proto === 3 ? { t: 'map', entries: pairs(out) } : array(out);
     }
@@ -816,10 +817,6 @@ function pairs(flat: Reply[]): (readonly [Reply, Reply])[] {
   const out: (readonly [Reply, Reply])[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
   return out;
-}
-
-function globToRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
 }
 
 /** `hashPassword` (net/password.ts) off the event loop: ACL SETUSER must not stall every client for ~50 ms. */
