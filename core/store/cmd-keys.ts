@@ -32,9 +32,18 @@ export const type: Handler = (s, argv) => {
   return simple(e === undefined ? 'none' : typeName[valueType(e.v)]);
 };
 
-type ExpireFlag = 'NX' | 'XX' | 'GT' | 'LT' | null;
+/** EXPIRE's condition flags; XX combines with GT or LT (both must hold). */
+interface ExpireFlags {
+  readonly nx: boolean;
+  readonly xx: boolean;
+  readonly gt: boolean;
+  readonly lt: boolean;
+}
 
-function parseExpireFlag(argv: readonly Buffer[]): ExpireFlag | Reply {
+const noExpireFlags: ExpireFlags = Object.freeze({ nx: false, xx: false, gt: false, lt: false });
+
+function parseExpireFlags(argv: readonly Buffer[]): ExpireFlags | Reply {
+  if (argv.length <= 3) return noExpireFlags;
   let nx = false, xx = false, gt = false, lt = false;
   for (let i = 3; i < argv.length; i++) {
     const a = upper(argv[i]!);
@@ -46,13 +55,23 @@ function parseExpireFlag(argv: readonly Buffer[]): ExpireFlag | Reply {
   }
   if (nx && (xx || gt || lt)) return err('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (gt && lt) return err('ERR GT and LT options at the same time are not compatible');
-  return nx ? 'NX' : xx ? (gt ? 'GT' : lt ? 'LT' : 'XX') : gt ? 'GT' : lt ? 'LT' : null;
+  return { nx, xx, gt, lt };
 }
 
-/** expireGenericCommand. XX combined with GT/LT acts as GT/LT plus "must have a TTL". */
+/** Whether the flags let a key whose deadline is `cur` (Infinity: none) take `whenMs`; a key
+ *  without a deadline counts as an infinite one for GT and LT, as in Redis. */
+function expireAllowed(f: ExpireFlags, cur: number, whenMs: number): boolean {
+  if (f.nx && cur !== Infinity) return false;
+  if (f.xx && cur === Infinity) return false;
+  if (f.gt && (cur === Infinity || whenMs <= cur)) return false;
+  if (f.lt && cur !== Infinity && whenMs >= cur) return false;
+  return true;
+}
+
+/** expireGenericCommand: the deadline, checked against the flags (expireAllowed). */
 function expireGeneric(s: StoreOps, argv: readonly Buffer[], unitMs: 1 | 1000, relative: boolean, name: string): Reply {
-  const flag = parseExpireFlag(argv);
-  if (flag !== null && typeof flag !== 'string') return flag;
+  const flags = parseExpireFlags(argv);
+  if ('t' in flags) return flags;
   const raw = parseInt64(argv[2]!);
   if (raw === null) return E.notInteger;
   if (unitMs === 1000 && (raw > int64Max / 1000n || raw < int64Min / 1000n)) return invalidExpire(name);
@@ -64,11 +83,7 @@ function expireGeneric(s: StoreOps, argv: readonly Buffer[], unitMs: 1 | 1000, r
   const e = s.lookup(k);
   if (e === undefined) return ZERO;
   const whenMs = Number(when);
-  const cur = e.expireAtMs;
-  if (flag === 'NX' && cur !== Infinity) return ZERO;
-  if (flag === 'XX' && cur === Infinity) return ZERO;
-  if (flag === 'GT' && (cur === Infinity || whenMs <= cur)) return ZERO;
-  if (flag === 'LT' && cur !== Infinity && whenMs >= cur) return ZERO;
+  if (!expireAllowed(flags, e.expireAtMs, whenMs)) return ZERO;
   if (whenMs <= s.nowMs) {
     s.remove(k);
     s.propagate([[DEL, argv[1]!]]);
@@ -94,6 +109,18 @@ function ttlGeneric(s: StoreOps, argv: readonly Buffer[], ms: boolean): Reply {
 
 export const ttl: Handler = (s, argv) => ttlGeneric(s, argv, false);
 export const pttl: Handler = (s, argv) => ttlGeneric(s, argv, true);
+
+/** EXPIRETIME / PEXPIRETIME: the absolute deadline (Unix ms, or seconds rounded to the nearest
+ *  as Redis does), -1 none, -2 no key. */
+function expireTimeGeneric(s: StoreOps, argv: readonly Buffer[], ms: boolean): Reply {
+  const e = s.lookup(key(argv[1]!));
+  if (e === undefined) return int(-2);
+  if (e.expireAtMs === Infinity) return int(-1);
+  return int(ms ? e.expireAtMs : Math.floor((e.expireAtMs + 500) / 1000));
+}
+
+export const expiretime: Handler = (s, argv) => expireTimeGeneric(s, argv, false);
+export const pexpiretime: Handler = (s, argv) => expireTimeGeneric(s, argv, true);
 
 export const persist: Handler = (s, argv) => {
   const e = s.lookup(key(argv[1]!));

@@ -114,6 +114,19 @@ export const set: Handler = (s, argv) => {
   return o.get ? old : OK;
 };
 
+/** SETEX / PSETEX key ttl value: SET key value EX|PX ttl, with their own error words. */
+function setWithTtl(s: StoreOps, argv: readonly Buffer[], unit: 'EX' | 'PX', cmd: string): Reply {
+  const deadline = absoluteDeadline(s, unit, argv[2]!, cmd);
+  if (typeof deadline !== 'number') return deadline;
+  const k = key(argv[1]!);
+  s.setExpire(putStringAt(s, k, s.lookup(k), argv[3]!, false), deadline);
+  s.propagate([[SET, argv[1]!, argv[3]!, PXAT, Buffer.from(String(deadline))]]);
+  return OK;
+}
+
+export const setex: Handler = (s, argv) => setWithTtl(s, argv, 'EX', 'setex');
+export const psetex: Handler = (s, argv) => setWithTtl(s, argv, 'PX', 'psetex');
+
 export const setnx: Handler = (s, argv) => {
   const k = key(argv[1]!);
   if (s.lookup(k) !== undefined) return ZERO;
