@@ -425,6 +425,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return name === 'save' ? saveCommand(keeper.durableOffset) : simple('Background saving started');
       case 'lastsave':
         return int(Math.floor((snapshotState.lastAtMs ?? startedAtMs) / 1000));
+      case 'time': {
+        if (!arity(1)) return err(Errors.wrongArity(name));
+        const us = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+        return array([bulkStr(String(us / 1_000_000n)), bulkStr(String(us % 1_000_000n))]);
+      }
       default:
         return null;
     }
@@ -788,7 +793,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
 /** Commands that are not allowed to be queued after MULTI (they change the connection, not data). */
 const transactionControl = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
-const serverOnlyCommands = new Set(['ping', 'echo', 'auth', 'hello', 'select', 'client', 'config', 'command', 'info', 'wait', 'acl', 'save', 'bgsave', 'lastsave', 'unwatch', 'slowlog', 'monitor']);
+const serverOnlyCommands = new Set(['ping', 'echo', 'auth', 'hello', 'select', 'client', 'config', 'command', 'info', 'wait', 'acl', 'save', 'bgsave', 'lastsave', 'unwatch', 'slowlog', 'monitor', 'time']);
 
 const evictionPolicyNames = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-ttl', 'allkeys-random'];
 

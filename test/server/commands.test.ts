@@ -35,6 +35,13 @@ describe('data commands over TLS with ioredis', () => {
       await sleep(120);
       expect(await r.get('greeting')).toBeNull();
       expect(await r.ttl('greeting')).toBe(-2);
+      expect(await r.setex('cached', 100, 'v')).toBe('OK');
+      expect(await r.ttl('cached')).toBeGreaterThan(90);
+      expect(await r.psetex('cached', 100_000, 'w')).toBe('OK');
+      expect(await r.get('cached')).toBe('w');
+      const [sec, usec] = (await r.time()).map(Number);
+      expect(Math.abs(sec! * 1000 + usec! / 1000 - Date.now())).toBeLessThan(5000);
+      expect(usec).toBeLessThan(1_000_000);
 
       expect(await r.hset('h', 'a', '1', 'b', '2')).toBe(2);
       expect(await r.hget('h', 'a')).toBe('1');
