@@ -4,6 +4,7 @@
 // one place (Store.execute) before a handler runs.
 
 import { rolesFor } from './acl';
+import * as b from './cmd-bits';
 import * as h from './cmd-hashes';
 import * as j from './cmd-json';
 import * as k from './cmd-keys';
@@ -64,6 +65,11 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('strlen', 2, RF, K1, s.strlen),
   cmd('getrange', 4, R, K1, s.getrange),
   cmd('setrange', 4, W, K1, s.setrange),
+  cmd('substr', 4, R, K1, s.getrange),
+  cmd('getbit', 3, RF, K1, b.getbit),
+  cmd('setbit', 4, W, K1, b.setbit),
+  cmd('bitcount', -2, R, K1, b.bitcount),
+  cmd('bitpos', -3, R, K1, b.bitpos),
   cmd('incr', 2, WF, K1, s.incr),
   cmd('decr', 2, WF, K1, s.decr),
   cmd('incrby', 3, WF, K1, s.incrby),
