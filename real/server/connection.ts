@@ -413,7 +413,9 @@ export class Connection {
     if (close) {
       this.flush();
       this.closing = true;
-      this.socket.end();
+      // Closed, not only ended: a client that keeps sending after QUIT or a protocol error gets
+      // a reset (as from Redis) instead of a half-open socket that accepts bytes forever.
+      this.socket.destroySoon();
       return;
     }
     if (wrote) this.scheduleFlush();

@@ -3,6 +3,7 @@
 // reads its replies. Each gets a protocol error or is disconnected by a named limit; the
 // server stays up and a well-behaved ioredis client keeps getting correct answers quickly.
 
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,36 @@ describe('malformed and oversized requests', () => {
     await expectProtocolError(await rawConnect(srv.port, srv.caCertPath), '*2\r\n$4\r\nAUTH\r\n$100000\r\n', /unauthenticated bulk length/);
     const after = metricSum(await scrape(srv.metricsPort!), 'keepsake_protocol_errors_total');
     expect(after - before).toBe(6);
+  });
+
+  it('closes the socket after a protocol error, even for a client that keeps writing and never closes', async () => {
+    // Redis's tests/unit/protocol.tcl "Protocol desync regression": a half-open client (its
+    // socket stays writable after the server's FIN) must get a reset, not a sink for its bytes.
+    const pdir = tempDir('bad-plain');
+    const plain = await startInProcess(pdir, { insecure: true, metricsPort: null });
+    try {
+      const s = net.connect({ host: '127.0.0.1', port: plain.port, allowHalfOpen: true });
+      let received = '';
+      s.on('data', (c: Buffer) => (received += c.toString('latin1')));
+      const ended = new Promise<string>((resolve) => {
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+        s.once('close', () => resolve('close'));
+      });
+      await new Promise((r) => s.once('connect', r));
+      s.write('\x00');
+      let how: string | null = null;
+      void ended.then((h) => (how = h));
+      for (let i = 0; i < 2000 && how === null; i++) {
+        s.write('payload'.repeat(100));
+        await sleep(2);
+      }
+      expect(how).not.toBeNull();
+      expect(received).toMatch(/-ERR Protocol error: too big inline request/);
+      s.destroy();
+    } finally {
+      await plain.close();
+      removeDir(pdir);
+    }
   });
 
   it('cuts a 100 MB inline line off at the inline limit', async () => {
