@@ -118,6 +118,10 @@ export const commandTable: readonly StoreCommand[] = [
   // lists
   cmd('lpush', -3, WF, K1, l.lpush),
   cmd('rpush', -3, WF, K1, l.rpush),
+  cmd('lpushx', -3, WF, K1, l.lpushx),
+  cmd('rpushx', -3, WF, K1, l.rpushx),
+  cmd('linsert', 5, W, K1, l.linsert),
+  cmd('lpos', -3, R, K1, l.lpos),
   cmd('lpop', -2, DF, K1, l.lpop),
   cmd('rpop', -2, DF, K1, l.rpop),
   cmd('lrange', 4, R, K1, l.lrange),
