@@ -103,6 +103,7 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('ksrestore', 4, INTERNAL, K1, ks.ksrestore),
   // hashes
   cmd('hset', -4, WF, K1, h.hset),
+  cmd('hmset', -4, WF, K1, h.hmset),
   cmd('hsetnx', 4, WF, K1, h.hsetnx),
   cmd('hget', 3, RF, K1, h.hget),
   cmd('hmget', -3, RF, K1, h.hmget),
@@ -110,11 +111,13 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('hgetall', 2, R, K1, h.hgetall),
   cmd('hkeys', 2, R, K1, h.hkeys),
   cmd('hvals', 2, R, K1, h.hvals),
+  cmd('hstrlen', 3, RF, K1, h.hstrlen),
   cmd('hlen', 2, RF, K1, h.hlen),
   cmd('hexists', 3, RF, K1, h.hexists),
   cmd('hincrby', 4, WF, K1, h.hincrby),
   cmd('hincrbyfloat', 4, WF, K1, h.hincrbyfloat),
   cmd('hscan', -3, R, K1, h.hscan),
+  cmd('hrandfield', -2, R, K1, h.hrandfield),
   // lists
   cmd('lpush', -3, WF, K1, l.lpush),
   cmd('rpush', -3, WF, K1, l.rpush),
