@@ -1,11 +1,11 @@
 // Hash commands (t_hash.c). Fields keep insertion order, as redis's listpack encoding does.
 
-import { array, bulk, err, int, NULL, ONE, ZERO, type Reply } from '../../net/reply';
+import { array, bulk, EMPTY_ARRAY, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
 import { parseScan } from './cmd-keys';
 import { globMatch } from './glob';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
 import type { Handler } from './types';
-import { E, key, keyBuf, lookupTyped } from './util';
+import { E, key, keyBuf, lookupTyped, upper } from './util';
 import { hashDel, hashSet, newHash, type HashVal } from './values';
 import type { StoreOps } from './types';
 
@@ -21,14 +21,29 @@ function hashForWrite(s: StoreOps, kb: Buffer): { e: ReturnType<StoreOps['create
   return { e: s.create(k, v, Infinity), v };
 }
 
-export const hset: Handler = (s, argv) => {
+/**
+ * hsetCommand's body, shared by HSET and HMSET (which differ only in the reply): set every
+ * field/value pair of argv[2..]. Returns the number of new fields, or an error reply.
+ */
+function setPairs(s: StoreOps, argv: readonly Buffer[]): number | Reply {
   if (argv.length % 2 !== 0) return err(`ERR wrong number of arguments for '${argv[0]!.toString('latin1').toLowerCase()}' command`);
   const h = hashForWrite(s, argv[1]!);
   if ('t' in h) return h;
   let added = 0;
   for (let i = 2; i < argv.length; i += 2) if (hashSet(h.v, key(argv[i]!), Buffer.from(argv[i + 1]!))) added++;
   s.wrote(h.e);
-  return int(added);
+  return added;
+}
+
+export const hset: Handler = (s, argv) => {
+  const r = setPairs(s, argv);
+  return typeof r === 'number' ? int(r) : r;
+};
+
+/** Deprecated since Redis 4 but still what clients send (ioredis's hmset): HSET replying +OK. */
+export const hmset: Handler = (s, argv) => {
+  const r = setPairs(s, argv);
+  return typeof r === 'number' ? OK : r;
 };
 
 export const hsetnx: Handler = (s, argv) => {
@@ -87,6 +102,12 @@ function hashRead(s: StoreOps, kb: Buffer, what: 'all' | 'keys' | 'vals'): Reply
 export const hgetall: Handler = (s, argv) => hashRead(s, argv[1]!, 'all');
 export const hkeys: Handler = (s, argv) => hashRead(s, argv[1]!, 'keys');
 export const hvals: Handler = (s, argv) => hashRead(s, argv[1]!, 'vals');
+
+export const hstrlen: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  return int(t?.v.m.get(key(argv[2]!))?.length ?? 0);
+};
 
 export const hlen: Handler = (s, argv) => {
   const t = lookupTyped(s, key(argv[1]!), 'hash');
@@ -168,3 +189,74 @@ export const hscan: Handler = (s, argv) => {
   const next = end >= t.v.m.size ? 0 : end;
   return array([bulk(Buffer.from(String(next))), array(out)]);
 };
+
+/**
+ * The largest repeat count (a negative count) HRANDFIELD answers. Redis 7.0 takes any count
+ * up to LONG_MAX and streams the reply out as it builds it; a reply here is built whole
+ * first, so a count past this is refused rather than exhausting the heap.
+ */
+export const hrandfieldRepeatsMax = 1 << 20;
+const rangeLongError = err(`ERR value is out of range, value must between ${-int64Max} and ${int64Max}`);
+
+/** HRANDFIELD key [count [WITHVALUES]] (hrandfieldCommand): fields drawn with s.randomInt. */
+export const hrandfield: Handler = (s, argv) => {
+  if (argv.length === 2) {
+    const t = lookupTyped(s, key(argv[1]!), 'hash');
+    if (t === 'wrongtype') return E.wrongType;
+    if (t === undefined) return NULL;
+    return bulk(keyBuf(fieldAt(t.v, s.randomInt(t.v.m.size))));
+  }
+  // Redis parses the count (over -LONG_MAX..LONG_MAX) before it looks at what follows.
+  const n = parseInt64(argv[2]!);
+  if (n === null) return E.notInteger;
+  if (n < -int64Max) return rangeLongError;
+  if (argv.length > 4 || (argv.length === 4 && upper(argv[3]!) !== 'WITHVALUES')) return E.syntax;
+  const withValues = argv.length === 4;
+  // Redis's guard against count * 2 overflowing the reply length.
+  if (withValues && (n < -int64Max / 2n || n > int64Max / 2n)) return err('ERR value is out of range');
+  const t = lookupTyped(s, key(argv[1]!), 'hash');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined || n === 0n) return EMPTY_ARRAY;
+  const fields = [...t.v.m];
+  if (n < 0n) {
+    if (-n > BigInt(hrandfieldRepeatsMax)) return err(`ERR count too large (hrandfieldRepeatsMax ${hrandfieldRepeatsMax})`);
+    return fieldsReply(repeatedDraws(s, fields, Number(-n)), withValues);
+  }
+  // A count covering the whole hash answers it in its own order, as Redis does.
+  if (n >= BigInt(fields.length)) return fieldsReply(fields, withValues);
+  return fieldsReply(distinctDraws(s, fields, Number(n)), withValues);
+};
+
+/** The field at position i of the hash's order (O(i): a Map has no index). */
+function fieldAt(h: HashVal, i: number): string {
+  for (const f of h.m.keys()) if (i-- === 0) return f;
+  throw new Error('fieldAt: index past the end');
+}
+
+type FieldValue = readonly [string, Buffer];
+
+/** `count` draws with replacement (a negative count: repeats allowed). */
+function repeatedDraws(s: StoreOps, fields: readonly FieldValue[], count: number): FieldValue[] {
+  const out: FieldValue[] = [];
+  for (let i = 0; i < count; i++) out.push(fields[s.randomInt(fields.length)]!);
+  return out;
+}
+
+/** `count` (< fields.length) distinct fields in random order: a partial Fisher-Yates shuffle. */
+function distinctDraws(s: StoreOps, fields: FieldValue[], count: number): FieldValue[] {
+  for (let i = 0; i < count; i++) {
+    const j = i + s.randomInt(fields.length - i);
+    [fields[i], fields[j]] = [fields[j]!, fields[i]!];
+  }
+  return fields.slice(0, count);
+}
+
+/** Fields, each followed by its value with WITHVALUES (flat, as ZRANGE WITHSCORES here). */
+function fieldsReply(fields: readonly FieldValue[], withValues: boolean): Reply {
+  const out: Reply[] = [];
+  for (const [f, v] of fields) {
+    out.push(bulk(keyBuf(f)));
+    if (withValues) out.push(bulk(v));
+  }
+  return array(out);
+}

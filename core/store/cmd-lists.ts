@@ -1,15 +1,21 @@
 // List commands (t_list.c) over a Deque: O(1) amortised push/pop at both ends.
 
-import { array, bulk, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, OK, type Reply } from '../../net/reply';
-import { parseIntArg } from './numbers';
+import { array, bulk, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, OK, ZERO, type Reply } from '../../net/reply';
+import { int64Min, parseInt64, parseIntArg } from './numbers';
 import type { Entry, Handler, StoreOps } from './types';
 import { E, key, lookupTyped, rangeIndices, upper } from './util';
 import { listElementBytes, listRecount, newList, type ListVal } from './values';
 
-function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
+/**
+ * pushGenericCommand: LPUSH/RPUSH create the list, LPUSHX/RPUSHX (`onlyExisting`) answer 0
+ * for a missing key. Logged as is; the Core wakes blocked pops from the logged mutation's
+ * key (commandKeys), so every variant wakes them alike.
+ */
+function push(s: StoreOps, argv: readonly Buffer[], left: boolean, onlyExisting: boolean): Reply {
   const k = key(argv[1]!);
   const t = lookupTyped(s, k, 'list');
   if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined && onlyExisting) return ZERO;
   const v = t?.v ?? newList();
   const e = t?.e ?? s.create(k, v, Infinity);
   for (let i = 2; i < argv.length; i++) {
@@ -23,8 +29,10 @@ function push(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   return int(v.a.length);
 }
 
-export const lpush: Handler = (s, argv) => push(s, argv, true);
-export const rpush: Handler = (s, argv) => push(s, argv, false);
+export const lpush: Handler = (s, argv) => push(s, argv, true, false);
+export const rpush: Handler = (s, argv) => push(s, argv, false, false);
+export const lpushx: Handler = (s, argv) => push(s, argv, true, true);
+export const rpushx: Handler = (s, argv) => push(s, argv, false, true);
 
 function pop(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   if (argv.length > 3) return err(`ERR wrong number of arguments for '${left ? 'lpop' : 'rpop'}' command`);
@@ -137,6 +145,91 @@ export const ltrim: Handler = (s, argv) => {
   }
   return OK;
 };
+
+/** The first index of `target` in the list, or -1. */
+function indexOf(l: ListVal, target: Buffer): number {
+  for (let i = 0; i < l.a.length; i++) if (l.a.at(i)!.equals(target)) return i;
+  return -1;
+}
+
+/** LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0 without the key. */
+export const linsert: Handler = (s, argv) => {
+  const where = upper(argv[2]!);
+  if (where !== 'BEFORE' && where !== 'AFTER') return E.syntax;
+  const t = lookupTyped(s, key(argv[1]!), 'list');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return ZERO;
+  const at = indexOf(t.v, argv[3]!);
+  if (at < 0) return int(-1);
+  const b = Buffer.from(argv[4]!);
+  t.v.a.insert(where === 'BEFORE' ? at : at + 1, b);
+  t.v.bytes += listElementBytes(b);
+  s.wrote(t.e);
+  return int(t.v.a.length);
+};
+
+interface LposOptions {
+  /** Which match to start from, counted from the head (or from the tail when `fromTail`). */
+  rank: number;
+  fromTail: boolean;
+  /** -1: no COUNT (reply with one index or nil); 0: every match. */
+  count: number;
+  /** 0: compare every element. */
+  maxlen: number;
+}
+
+const rankZero = err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+
+/** LPOS's options (lposCommand): RANK, COUNT, MAXLEN in any order, the last one winning. */
+function parseLpos(argv: readonly Buffer[]): LposOptions | Reply {
+  const o: LposOptions = { rank: 1, fromTail: false, count: -1, maxlen: 0 };
+  for (let i = 3; i < argv.length; i++) {
+    const opt = upper(argv[i]!);
+    const arg = argv[i + 1];
+    if (arg === undefined) return E.syntax;
+    i++;
+    if (opt === 'RANK') {
+      const r = parseInt64(arg);
+      if (r === null) return E.notInteger;
+      if (r === 0n) return rankZero;
+      // Redis 7.0 negates LONG_MIN in a long (it stays LONG_MIN): the first match from the tail.
+      o.fromTail = r < 0n;
+      o.rank = r === int64Min ? 1 : Number(r < 0n ? -r : r);
+    } else if (opt === 'COUNT' || opt === 'MAXLEN') {
+      const n = parseInt64(arg);
+      if (n === null || n < 0n) return err(`ERR ${opt} can't be negative`);
+      if (opt === 'COUNT') o.count = Number(n);
+      else o.maxlen = Number(n);
+    } else return E.syntax;
+  }
+  return o;
+}
+
+/** LPOS key element [RANK rank] [COUNT n] [MAXLEN len]: indices (from the head) of matches. */
+export const lpos: Handler = (s, argv) => {
+  const o = parseLpos(argv);
+  if ('t' in o) return o;
+  const t = lookupTyped(s, key(argv[1]!), 'list');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return o.count === -1 ? NULL : EMPTY_ARRAY;
+  const found = lposMatches(t.v, argv[2]!, o);
+  if (o.count !== -1) return array(found.map(int));
+  return found.length === 0 ? NULL : int(found[0]!);
+};
+
+/** The matching indices LPOS answers: from the rank-th match on, at most `count` (1 without COUNT). */
+function lposMatches(l: ListVal, target: Buffer, o: LposOptions): number[] {
+  const len = l.a.length;
+  const scan = o.maxlen === 0 ? len : Math.min(o.maxlen, len);
+  const wanted = o.count === -1 ? 1 : o.count === 0 ? Infinity : o.count;
+  const out: number[] = [];
+  let matches = 0;
+  for (let n = 0; n < scan && out.length < wanted; n++) {
+    const i = o.fromTail ? len - 1 - n : n;
+    if (l.a.at(i)!.equals(target) && ++matches >= o.rank) out.push(i);
+  }
+  return out;
+}
 
 export type End = 'LEFT' | 'RIGHT';
 

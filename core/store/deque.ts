@@ -46,6 +46,14 @@ export class Deque {
     return this.back.pop();
   }
 
+  /** Insert `v` so that it becomes element i (0 <= i <= length): O(n) at worst, as in Redis. */
+  insert(i: number, v: Buffer): void {
+    const f = this.front.length;
+    // front holds elements 0..f-1 reversed: element i-1 sits at front[f-i].
+    if (i <= f) this.front.splice(f - i, 0, v);
+    else this.back.splice(i - f, 0, v);
+  }
+
   /** Elements [from, to) in order. */
   slice(from: number, to: number): Buffer[] {
     const out: Buffer[] = [];

@@ -277,11 +277,11 @@ describe('expiry sweep', () => {
 });
 
 describe('Deque', () => {
-  it('behaves like an array under pushes and pops at both ends', () => {
-    type Op = { op: 'pf' | 'pb' | 'of' | 'ob'; v: number } | { op: 'set'; i: number; v: number };
+  it('behaves like an array under pushes and pops at both ends and inserts', () => {
+    type Op = { op: 'pf' | 'pb' | 'of' | 'ob'; v: number } | { op: 'set' | 'ins'; i: number; v: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ op: fc.constantFrom('pf' as const, 'pb' as const, 'of' as const, 'ob' as const), v: fc.nat(99) }),
-      fc.record({ op: fc.constant('set' as const), i: fc.nat(20), v: fc.nat(99) }),
+      fc.record({ op: fc.constantFrom('set' as const, 'ins' as const), i: fc.nat(20), v: fc.nat(99) }),
     );
     fc.assert(
       fc.property(fc.array(fc.nat(99), { maxLength: 10 }), fc.array(op, { maxLength: 80 }), (init, ops) => {
@@ -294,6 +294,7 @@ describe('Deque', () => {
           else if (o.op === 'of') expect(d.popFront()?.[0]).toBe(ref.shift());
           else if (o.op === 'ob') expect(d.popBack()?.[0]).toBe(ref.pop());
           else if (o.op === 'set' && o.i < ref.length) (ref[o.i] = o.v, d.set(o.i, buf(o.v)));
+          else if (o.op === 'ins' && o.i <= ref.length) (ref.splice(o.i, 0, o.v), d.insert(o.i, buf(o.v)));
           expect(d.length).toBe(ref.length);
         }
         expect(d.toArray().map((x) => x[0])).toEqual(ref);
