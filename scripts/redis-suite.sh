@@ -57,16 +57,28 @@ PY
   grep -q 'catch {\[srv \$level "client"\]' "$CACHE/tests/test_helper.tcl" || { echo "test_helper.tcl changed" >&2; exit 1; }
 fi
 
-DIR=$(mktemp -d /tmp/keepsake-suite-XXXXXX)
-KEEPSAKE_ADMIN_PASSWORD=suite node "$ROOT/bin/keepsake.js" server --port "$PORT" --dir "$DIR" --insecure --no-metrics --log-level warn --ack memory >"$DIR.log" 2>&1 &
-PID=$!
-trap 'kill -INT $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR" "$DIR.log"' EXIT
-for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+# A fresh server (and data directory) per unit: a unit that fails half-way can leave settings
+# (a CONFIG SET maxmemory) or keys behind, which would fail the next unit for no reason of its own.
+PID=; DIR=
+stop_server() {
+  if [ -n "$PID" ]; then kill -INT "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  if [ -n "$DIR" ]; then rm -rf "$DIR" "$DIR.log"; fi
+  PID=; DIR=
+}
+start_server() {
+  DIR=$(mktemp -d /tmp/keepsake-suite-XXXXXX)
+  KEEPSAKE_ADMIN_PASSWORD=suite node "$ROOT/bin/keepsake.js" server --port "$PORT" --dir "$DIR" --insecure --no-metrics --log-level warn --ack memory >"$DIR.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.1; done
+  echo "keepsake server did not start:" >&2; cat "$DIR.log" >&2; exit 1
+}
+trap stop_server EXIT
 
 mkdir -p "$OUT"
 cd "$CACHE"
 total_ok=0; total_err=0
 for u in "${UNITS[@]}"; do
+  start_server
   log="$OUT/$(echo "$u" | tr / -).txt"
   KS_AUTH=suite timeout 900 ./runtest --host 127.0.0.1 --port "$PORT" --single "unit/$u" --ignore-encoding --ignore-digest \
     --clients 1 --no-latency --durable 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$log" || true
@@ -76,5 +88,6 @@ for u in "${UNITS[@]}"; do
   printf '%-14s passed %4d  failed %4d  (%s)\n' "$u" "$ok" "$bad" "$log"
   kill -0 $PID 2>/dev/null || { echo "the server died during $u" >&2; cat "$DIR.log" >&2; exit 1; }
   [ "$(timeout 5 redis-cli -p "$PORT" -a suite --no-auth-warning ping 2>&1)" = PONG ] || { echo "the server stopped answering during $u" >&2; exit 1; }
+  stop_server
 done
 printf '%-14s passed %4d  failed %4d\n' all "$total_ok" "$total_err"

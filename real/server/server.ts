@@ -17,7 +17,7 @@ import { isKeeperMsg, keeperNode } from '../../core/node/keeper-node';
 import { CoreSnapshots } from '../../core/node/core-snapshots';
 import { multiCommandsMax, watchedKeysMax, type AckLevel, type ClientRequest, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
-import { commandTable, findCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
+import { commandKeys, commandTable, findCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
 import { globMatch } from '../../core/store/glob';
 import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
@@ -403,7 +403,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       case 'config':
         return configCommand(conn, args);
       case 'command':
-        return commandCommand(args);
+        return commandCommand(args, argv);
       case 'info':
         return { t: 'verbatim', format: 'txt', s: infoText(args.length === 0 ? ['default'] : args.map((a) => a.toLowerCase()), infoInput()) };
       case 'slowlog':
@@ -689,7 +689,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return err(`ERR unknown subcommand '${args[0] ?? ''}'. Try CONFIG HELP.`);
   }
 
-  function commandCommand(args: string[]): Reply {
+  function commandCommand(args: string[], argv: readonly Buffer[]): Reply {
     const sub = (args[0] ?? '').toLowerCase();
     const specs = [...commandTable.values()].filter((c) => !c.name.startsWith('ksuser.') && c.name !== 'ksrestore');
     const entry = (c: (typeof specs)[number]): Reply =>
@@ -701,6 +701,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return c ? entry(c) : NULL;
     }));
     if (sub === 'docs') return array([]);
+    if (sub === 'getkeys') return commandGetKeys(argv.slice(2));
     return err(`ERR unknown subcommand '${args[0]}'. Try COMMAND HELP.`);
   }
 
@@ -816,6 +817,25 @@ function totalKeys(core: Core): number {
   let n = 0;
   for (let db = 0; db < 16; db++) n += core.view().store.dbSize(db);
   return n;
+}
+
+/** COMMAND GETKEYS name arg...: the key arguments of a data command, as the table names them
+ *  (and SORT's STORE destination, which sits at no fixed position). Commands whose keys follow a
+ *  numkeys argument (ZUNIONSTORE...) list only what the table names: their first key. */
+function commandGetKeys(cmdArgv: readonly Buffer[]): Reply {
+  if (cmdArgv.length < 2) return err(Errors.wrongArity('command|getkeys'));
+  const spec = findCommand(cmdArgv[0]!.toString('latin1').toLowerCase());
+  if (spec === undefined || spec.name === 'ksrestore' || spec.name.startsWith('ksuser.')) return err('ERR Invalid command specified');
+  if (spec.arity >= 0 ? cmdArgv.length !== spec.arity : cmdArgv.length < -spec.arity) return err('ERR Invalid number of arguments specified for command');
+  const keys = commandKeys(spec, cmdArgv);
+  if (spec.name === 'sort') {
+    // The last STORE wins, as in Redis.
+    let dest: Buffer | null = null;
+    for (let i = 2; i + 1 < cmdArgv.length; i++) if (cmdArgv[i]!.toString('latin1').toLowerCase() === 'store') dest = cmdArgv[++i]!;
+    if (dest !== null) keys.push(dest);
+  }
+  if (keys.length === 0) return err('ERR The command has no key arguments');
+  return array(keys.map((k) => bulk(k)));
 }
 
 function pairs(flat: Reply[]): (readonly [Reply, Reply])[] {

@@ -42,6 +42,10 @@ describe('data commands over TLS with ioredis', () => {
       const [sec, usec] = (await r.time()).map(Number);
       expect(Math.abs(sec! * 1000 + usec! / 1000 - Date.now())).toBeLessThan(5000);
       expect(usec).toBeLessThan(1_000_000);
+      expect(await r.call('COMMAND', 'GETKEYS', 'MSET', 'a', '1', 'b', '2')).toEqual(['a', 'b']);
+      expect(await r.call('COMMAND', 'GETKEYS', 'SORT', 'l', 'BY', 'x', 'STORE', 'd1', 'STORE', 'd2')).toEqual(['l', 'd2']);
+      await expect(r.call('COMMAND', 'GETKEYS', 'NOSUCH', 'a')).rejects.toThrow(/Invalid command specified/);
+      await expect(r.call('COMMAND', 'GETKEYS', 'GET')).rejects.toThrow(/wrong number of arguments/);
 
       expect(await r.hset('h', 'a', '1', 'b', '2')).toBe(2);
       expect(await r.hget('h', 'a')).toBe('1');
