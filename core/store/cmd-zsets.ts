@@ -1,10 +1,11 @@
 // Sorted set commands (t_zset.c), over values.ts's sorted array.
 
 import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, ZERO, type Reply } from '../../net/reply';
-import { parseDouble, parseIntArg } from './numbers';
+import { emptyScan, parseScan, scanFields } from './cmd-keys';
+import { formatDouble17g, parseDouble, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, keyBuf, lookupTyped, upper } from './util';
-import { newZSet, zLowerBound, zsetDel, zsetPut, type ZItem, type ZSetVal } from './values';
+import { newZSet, zLowerBound, zsetDel, zsetDelWhere, zsetPut, type ZItem, type ZSetVal } from './values';
 
 const nanScore = err('ERR resulting score is not a number (NaN)');
 
@@ -241,25 +242,43 @@ function applyLimit(items: ZItem[], q: RangeQuery): ZItem[] {
   return items.slice(q.offset, end);
 }
 
+/** The items a parsed range selects from a zset, in the query's order, LIMIT applied. */
+type Pick = (z: ZSetVal) => ZItem[];
+
+/** Parse a range's two bounds per the query's type: the selector, or the error reply. */
+function parsePick(minB: Buffer, maxB: Buffer, q: RangeQuery): Pick | Reply {
+  switch (q.type) {
+    case 'rank': {
+      const start = parseIntArg(minB);
+      const end = parseIntArg(maxB);
+      if (start === null || end === null) return E.notInteger;
+      return (z) => rankSlice(z, start, end, q.rev);
+    }
+    case 'score': {
+      const r = parseScoreRange(minB, maxB);
+      if (r === null) return E.minMaxNotFloat;
+      return (z) => applyLimit(ordered(z, q.rev).filter((it) => inScore(r, it.score)), q);
+    }
+    case 'lex': {
+      const lo = parseLexBound(minB);
+      const hi = parseLexBound(maxB);
+      if (lo === null || hi === null) return E.minMaxNotLex;
+      return (z) => applyLimit(ordered(z, q.rev).filter((it) => aboveMin(lo, it.member) && belowMax(hi, it.member)), q);
+    }
+    default:
+      return unreachableRange(q.type);
+  }
+}
+
+function unreachableRange(x: never): never {
+  throw new Error(`unreachable range type: ${String(x)}`);
+}
+
 function runRange(s: StoreOps, argv: readonly Buffer[], q: RangeQuery): Reply {
   // With REV the score/lex bounds come as max then min.
   const [minB, maxB] = q.rev && q.type !== 'rank' ? [argv[3]!, argv[2]!] : [argv[2]!, argv[3]!];
-  let pick: (z: ZSetVal) => ZItem[];
-  if (q.type === 'rank') {
-    const start = parseIntArg(minB);
-    const end = parseIntArg(maxB);
-    if (start === null || end === null) return E.notInteger;
-    pick = (z) => rankSlice(z, start, end, q.rev);
-  } else if (q.type === 'score') {
-    const r = parseScoreRange(minB, maxB);
-    if (r === null) return E.minMaxNotFloat;
-    pick = (z) => applyLimit(ordered(z, q.rev).filter((it) => inScore(r, it.score)), q);
-  } else {
-    const lo = parseLexBound(minB);
-    const hi = parseLexBound(maxB);
-    if (lo === null || hi === null) return E.minMaxNotLex;
-    pick = (z) => applyLimit(ordered(z, q.rev).filter((it) => aboveMin(lo, it.member) && belowMax(hi, it.member)), q);
-  }
+  const pick = parsePick(minB, maxB, q);
+  if (typeof pick !== 'function') return pick;
   const t = lookupTyped(s, key(argv[1]!), 'zset');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return EMPTY_ARRAY;
@@ -279,16 +298,70 @@ function rankSlice(z: ZSetVal, start0: number, end0: number, rev: boolean): ZIte
   return z.sorted.slice(len - 1 - end, len - start).reverse();
 }
 
+const rangeQuery = (type: RangeType, rev: boolean): RangeQuery => ({ type, rev, withScores: false, offset: 0, limit: -1 });
+
 export const zrange: Handler = (s, argv) => {
-  const q: RangeQuery = { type: 'rank', rev: false, withScores: false, offset: 0, limit: -1 };
+  const q = rangeQuery('rank', false);
   const bad = parseRangeOptions(argv, 4, q, false);
   return bad ?? runRange(s, argv, q);
 };
 
-export const zrangebyscore: Handler = (s, argv) => {
-  const q: RangeQuery = { type: 'score', rev: false, withScores: false, offset: 0, limit: -1 };
-  const bad = parseRangeOptions(argv, 4, q, true);
-  return bad ?? runRange(s, argv, q);
+/** The older range commands: ZRANGE with the type and direction fixed by the name. */
+function fixedRange(type: RangeType, rev: boolean): Handler {
+  return (s, argv) => {
+    const q = rangeQuery(type, rev);
+    const bad = parseRangeOptions(argv, 4, q, true);
+    return bad ?? runRange(s, argv, q);
+  };
+}
+
+export const zrangebyscore = fixedRange('score', false);
+export const zrevrange = fixedRange('rank', true);
+export const zrevrangebyscore = fixedRange('score', true);
+export const zrangebylex = fixedRange('lex', false);
+export const zrevrangebylex = fixedRange('lex', true);
+
+/**
+ * ZREMRANGEBYRANK/SCORE/LEX: the range is parsed before the key is looked up (its errors win
+ * over WRONGTYPE, as in zremrangeGenericCommand). Removing nothing writes nothing; the argv
+ * replicates as is, since the follower holds the same set.
+ */
+function zremrange(type: RangeType): Handler {
+  return (s, argv) => {
+    const pick = parsePick(argv[2]!, argv[3]!, rangeQuery(type, false));
+    if (typeof pick !== 'function') return pick;
+    const t = lookupTyped(s, key(argv[1]!), 'zset');
+    if (t === 'wrongtype') return E.wrongType;
+    if (t === undefined) return ZERO;
+    const gone = new Set(pick(t.v).map((it) => it.member));
+    if (gone.size === 0) return ZERO;
+    zsetDelWhere(t.v, (it) => gone.has(it.member));
+    s.wrote(t.e);
+    return int(gone.size);
+  };
+}
+
+export const zremrangebyrank = zremrange('rank');
+export const zremrangebyscore = zremrange('score');
+export const zremrangebylex = zremrange('lex');
+
+export const zlexcount: Handler = (s, argv) => {
+  const pick = parsePick(argv[2]!, argv[3]!, rangeQuery('lex', false));
+  if (typeof pick !== 'function') return pick;
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  return int(t === undefined ? 0 : pick(t.v).length);
+};
+
+export const zmscore: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  const out: Reply[] = [];
+  for (let i = 2; i < argv.length; i++) {
+    const sc = t?.v.scores.get(key(argv[i]!));
+    out.push(sc === undefined ? NULL : double(sc));
+  }
+  return array(out);
 };
 
 export const zcount: Handler = (s, argv) => {
@@ -340,3 +413,19 @@ function zpop(s: StoreOps, argv: readonly Buffer[], max: boolean): Reply {
 export const zpopmin: Handler = (s, argv) => zpop(s, argv, false);
 export const zpopmax: Handler = (s, argv) => zpop(s, argv, true);
 
+
+/**
+ * ZSCAN in sorted order (a listpack's order). Unlike HSCAN, options are parsed after the
+ * lookup, as redis's scanGenericCommand does: a missing key answers an empty scan whatever
+ * follows the cursor, and WRONGTYPE wins over a syntax error; only the cursor is checked first.
+ */
+export const zscan: Handler = (s, argv) => {
+  const o = parseScan(argv, 2, false);
+  if (o === E.invalidCursor) return o;
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return emptyScan();
+  if ('t' in o) return o;
+  // Scores as the listpack holds them: text in 7.0's %.17g, a bulk string even under RESP3.
+  return scanFields(o, t.v.sorted.length, t.v.sorted, (it) => it.member, (it) => [bulk(keyBuf(it.member)), bulk(Buffer.from(formatDouble17g(it.score)))]);
+};
