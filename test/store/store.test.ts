@@ -57,6 +57,19 @@ describe('effect replication', () => {
     expect(muts(s, T0, 'SELECT', '3')).toEqual([]);
   });
 
+  it('sorted-set range removals: nothing matched logs nothing; emptying the set deletes the key', () => {
+    const s = mk();
+    run(s, T0, 'ZADD', 'z', '1', 'a', '2', 'b');
+    expect(muts(s, T0, 'ZREMRANGEBYSCORE', 'z', '5', '9')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYRANK', 'z', '5', '9')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYLEX', 'z', '(b', '+')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYSCORE', 'nokey', '-inf', '+inf')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYRANK', 'z', '0', '0')).toEqual(['0:ZREMRANGEBYRANK z 0 0']);
+    expect(muts(s, T0, 'ZREMRANGEBYSCORE', 'z', '-inf', '+inf')).toEqual(['0:ZREMRANGEBYSCORE z -inf +inf']);
+    expect(show(s, T0, 'EXISTS', 'z')).toBe('(integer) 0');
+    s.invariants();
+  });
+
   it('mutations carry their database', () => {
     const s = mk();
     const session: Session = { db: 0, user: null };
