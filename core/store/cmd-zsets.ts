@@ -5,7 +5,7 @@ import { emptyScan, parseScan, scanFields } from './cmd-keys';
 import { formatDouble17g, parseDouble, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, keyBuf, lookupTyped, upper } from './util';
-import { newZSet, zLowerBound, zsetDel, zsetDelWhere, zsetPut, type ZItem, type ZSetVal } from './values';
+import { isStr, newZSet, zcmp, zLowerBound, zsetDel, zsetDelWhere, zsetFromSorted, zsetPut, type ZItem, type ZSetVal } from './values';
 
 const nanScore = err('ERR resulting score is not a number (NaN)');
 
@@ -429,3 +429,184 @@ export const zscan: Handler = (s, argv) => {
   // Scores as the listpack holds them: text in 7.0's %.17g, a bulk string even under RESP3.
   return scanFields(o, t.v.sorted.length, t.v.sorted, (it) => it.member, (it) => [bulk(keyBuf(it.member)), bulk(Buffer.from(formatDouble17g(it.score)))]);
 };
+
+// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE (zunionInterDiffGenericCommand). The read forms
+// (ZUNION, ZINTER, ZDIFF) are not in the table: it has no numkeys key spec, and their keys
+// are all reads (see commands.ts).
+
+type SetOp = 'union' | 'inter' | 'diff';
+type Aggregate = 'sum' | 'min' | 'max';
+
+/** One input: a sorted set's scores, or a plain set's members (score 1), weighted. */
+interface OpInput {
+  readonly scores: ReadonlyMap<string, number>;
+  weight: number;
+}
+
+interface SetOpArgs {
+  readonly inputs: OpInput[];
+  aggregate: Aggregate;
+}
+
+const noScores: ReadonlyMap<string, number> = new Map();
+const ZADD = Buffer.from('ZADD');
+const DEL = Buffer.from('DEL');
+/** Members per logged ZADD of a ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE result. */
+export const zstoreBatchMax = 1024;
+
+/** A source key's members and scores; a plain set counts as a sorted set of score 1 (as in redis). */
+function opScores(s: StoreOps, kb: Buffer): ReadonlyMap<string, number> | 'wrongtype' {
+  const e = s.lookup(key(kb));
+  if (e === undefined) return noScores;
+  const v = e.v;
+  if (isStr(v)) return 'wrongtype';
+  switch (v.type) {
+    case 'zset':
+      return v.scores;
+    case 'set':
+      return new Map(Array.from(v.s, (m) => [m, 1] as const));
+    case 'hash':
+    case 'list':
+    case 'json':
+      return 'wrongtype';
+    default:
+      return unreachableValue(v);
+  }
+}
+
+function unreachableValue(x: never): never {
+  throw new Error(`unreachable value: ${JSON.stringify(x)}`);
+}
+
+/**
+ * numkeys, the keys, then the options, in redis's order: a bad numkeys or too few arguments
+ * before any lookup, WRONGTYPE before the options. WEIGHTS and AGGREGATE are not for ZDIFF.
+ */
+function parseSetOp(s: StoreOps, argv: readonly Buffer[], numAt: number, op: SetOp): SetOpArgs | Reply {
+  const n = parseIntArg(argv[numAt]!);
+  if (n === null) return E.notInteger;
+  if (n < 1) return err(`ERR at least 1 input key is needed for '${argv[0]!.toString('latin1').toLowerCase()}' command`);
+  if (n > argv.length - numAt - 1) return E.syntax;
+  const a: SetOpArgs = { inputs: [], aggregate: 'sum' };
+  for (let i = 0; i < n; i++) {
+    const scores = opScores(s, argv[numAt + 1 + i]!);
+    if (scores === 'wrongtype') return E.wrongType;
+    a.inputs.push({ scores, weight: 1 });
+  }
+  for (let j = numAt + 1 + n; j < argv.length; j++) {
+    const opt = upper(argv[j]!);
+    const left = argv.length - j - 1;
+    if (op !== 'diff' && opt === 'WEIGHTS' && left >= n) {
+      for (const input of a.inputs) {
+        const w = parseDouble(argv[++j]!);
+        if (w === null) return err('ERR weight value is not a float');
+        input.weight = w;
+      }
+    } else if (op !== 'diff' && opt === 'AGGREGATE' && left >= 1) {
+      const agg = upper(argv[++j]!).toLowerCase();
+      if (agg !== 'sum' && agg !== 'min' && agg !== 'max') return E.syntax;
+      a.aggregate = agg;
+    } else return E.syntax;
+  }
+  return a;
+}
+
+/** zunionInterAggregate: a sum of +inf and -inf is 0, not NaN; a NaN never wins a MIN or MAX. */
+function aggregate(target: number, val: number, how: Aggregate): number {
+  switch (how) {
+    case 'sum': {
+      const x = target + val;
+      return Number.isNaN(x) ? 0 : x;
+    }
+    case 'min':
+      return val < target ? val : target;
+    case 'max':
+      return val > target ? val : target;
+    default:
+      return unreachableAggregate(how);
+  }
+}
+
+function unreachableAggregate(x: never): never {
+  throw new Error(`unreachable aggregate: ${String(x)}`);
+}
+
+/** weight x score, where 0 x inf counts as 0. */
+function weighted(input: OpInput, score: number): number {
+  const x = input.weight * score;
+  return Number.isNaN(x) ? 0 : x;
+}
+
+/** The result as members with their scores (in no particular order). */
+function combine(a: SetOpArgs, op: SetOp): Map<string, number> {
+  const acc = new Map<string, number>();
+  if (op === 'diff') {
+    const [first, ...rest] = a.inputs;
+    for (const [m, sc] of first!.scores) if (!rest.some((r) => r.scores.has(m))) acc.set(m, sc);
+    return acc;
+  }
+  // Smallest first, as redis sorts its inputs (stably): sums add up in the same order.
+  const inputs = a.inputs.slice().sort((x, y) => x.scores.size - y.scores.size);
+  if (op === 'union') {
+    for (const input of inputs) {
+      for (const [m, sc] of input.scores) {
+        const w = weighted(input, sc);
+        const cur = acc.get(m);
+        acc.set(m, cur === undefined ? w : aggregate(cur, w, a.aggregate));
+      }
+    }
+    return acc;
+  }
+  const [first, ...rest] = inputs;
+  for (const [m, sc] of first!.scores) {
+    let score: number | null = weighted(first!, sc);
+    for (const r of rest) {
+      const other = r.scores.get(m);
+      if (other === undefined) {
+        score = null;
+        break;
+      }
+      // Unlike the first input's, these products are not cleared of NaN (a SUM then gives 0).
+      score = aggregate(score, r.weight * other, a.aggregate);
+    }
+    if (score !== null) acc.set(m, score);
+  }
+  return acc;
+}
+
+function sortedItems(acc: Map<string, number>): ZItem[] {
+  const items = Array.from(acc, ([member, score]): ZItem => ({ member, score }));
+  return items.sort((x, y) => zcmp(x.score, x.member, y.score, y.member));
+}
+
+/**
+ * The STORE forms replace the destination and log DEL dst then ZADD batches of the result,
+ * so replay never re-reads the sources, and the logged keys are exactly the key written
+ * (WATCH and blocked clients see dst only). An empty result deletes dst; with no dst
+ * either, nothing is written.
+ */
+function setOpStore(op: SetOp): Handler {
+  return (s, argv) => {
+    const a = parseSetOp(s, argv, 2, op);
+    if ('t' in a) return a;
+    const items = sortedItems(combine(a, op));
+    const dst = argv[1]!;
+    const removed = s.remove(key(dst));
+    if (items.length === 0) {
+      if (removed) s.propagate([[DEL, dst]]);
+      return ZERO;
+    }
+    s.create(key(dst), zsetFromSorted(items), Infinity);
+    const muts: Buffer[][] = [[DEL, dst]];
+    for (let i = 0; i < items.length; i += zstoreBatchMax) {
+      const batch = items.slice(i, i + zstoreBatchMax);
+      muts.push([ZADD, dst, ...batch.flatMap((it) => [Buffer.from(formatDouble17g(it.score)), keyBuf(it.member)])]);
+    }
+    s.propagate(muts);
+    return int(items.length);
+  };
+}
+
+export const zunionstore = setOpStore('union');
+export const zinterstore = setOpStore('inter');
+export const zdiffstore = setOpStore('diff');

@@ -149,6 +149,13 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('zremrangebyscore', 4, D, K1, z.zremrangebyscore),
   cmd('zremrangebylex', 4, D, K1, z.zremrangebylex),
   cmd('zscan', -3, R, K1, z.zscan),
+  // numkeys commands: K1 is the destination, the only key they write, as redis's own
+  // first/last/step (1 1 1) says; their sources follow numkeys, which this table cannot
+  // express (redis flags them movablekeys). What the Core asks of keys (WATCH, blocked
+  // clients) it asks of mutations, and these log DEL dst + ZADD dst, so it sees exactly dst.
+  cmd('zunionstore', -4, W, K1, z.zunionstore),
+  cmd('zinterstore', -4, W, K1, z.zinterstore),
+  cmd('zdiffstore', -4, W, K1, z.zdiffstore),
   cmd('zpopmin', -2, DF, K1, z.zpopmin),
   cmd('zpopmax', -2, DF, K1, z.zpopmax),
   // sets

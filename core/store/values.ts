@@ -226,6 +226,16 @@ export function zsetDelWhere(z: ZSetVal, drop: (it: ZItem) => boolean): number {
   return removed;
 }
 
+/** A sorted set of `items`, already in (score, member) order with distinct members (ZUNIONSTORE's result). */
+export function zsetFromSorted(items: ZItem[]): ZSetVal {
+  const z: ZSetVal = { type: 'zset', scores: new Map(), sorted: items, bytes: 0 };
+  for (const it of items) {
+    z.scores.set(it.member, it.score);
+    z.bytes += zsetMemberOverheadBytes + it.member.length;
+  }
+  return z;
+}
+
 /** Number of elements: an emptied container is deleted with its key, as in Redis. */
 export function valueLength(v: Value): number {
   if (isStr(v)) return 1;

@@ -70,6 +70,16 @@ describe('effect replication', () => {
     s.invariants();
   });
 
+  it('ZUNIONSTORE and friends log DEL dst + ZADD dst, never the sources; an empty result with no dst logs nothing', () => {
+    const s = mk();
+    run(s, T0, 'ZADD', 'a', '1.1', 'x', '2', 'y');
+    run(s, T0, 'SADD', 'b', 'y');
+    expect(muts(s, T0, 'ZUNIONSTORE', 'd', '2', 'a', 'b', 'WEIGHTS', '1', '3')).toEqual(['0:DEL d', '0:ZADD d 1.1000000000000001 x 5 y']);
+    expect(muts(s, T0, 'ZINTERSTORE', 'd', '2', 'a', 'nokey')).toEqual(['0:DEL d']);
+    expect(muts(s, T0, 'ZDIFFSTORE', 'd', '2', 'nokey', 'a')).toEqual([]);
+    expect(show(s, T0, 'EXISTS', 'd')).toBe('(integer) 0');
+  });
+
   it('mutations carry their database', () => {
     const s = mk();
     const session: Session = { db: 0, user: null };
