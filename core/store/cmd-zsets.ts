@@ -194,13 +194,13 @@ interface RangeQuery {
 }
 
 /** zrangeGenericCommand's argument loop and conflict checks. */
-function parseRangeOptions(argv: readonly Buffer[], from: number, q: RangeQuery, fixed: boolean): Reply | null {
+function parseRangeOptions(argv: readonly Buffer[], from: number, q: RangeQuery, fixed: boolean, store = false): Reply | null {
   let typeSet = fixed;
   let revSet = fixed;
   for (let j = from; j < argv.length; j++) {
     const a = upper(argv[j]!);
     const left = argv.length - j - 1;
-    if (a === 'WITHSCORES') q.withScores = true;
+    if (a === 'WITHSCORES' && !store) q.withScores = true;
     else if (a === 'LIMIT' && left >= 2) {
       const off = parseIntArg(argv[j + 1]!);
       const lim = parseIntArg(argv[j + 2]!);
@@ -274,15 +274,20 @@ function unreachableRange(x: never): never {
   throw new Error(`unreachable range type: ${String(x)}`);
 }
 
-function runRange(s: StoreOps, argv: readonly Buffer[], q: RangeQuery): Reply {
+/** The items a range command selects from the zset at argv[at] (bounds follow it), or an error. */
+function selectRange(s: StoreOps, argv: readonly Buffer[], at: number, q: RangeQuery): ZItem[] | Reply {
   // With REV the score/lex bounds come as max then min.
-  const [minB, maxB] = q.rev && q.type !== 'rank' ? [argv[3]!, argv[2]!] : [argv[2]!, argv[3]!];
+  const [minB, maxB] = q.rev && q.type !== 'rank' ? [argv[at + 2]!, argv[at + 1]!] : [argv[at + 1]!, argv[at + 2]!];
   const pick = parsePick(minB, maxB, q);
   if (typeof pick !== 'function') return pick;
-  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  const t = lookupTyped(s, key(argv[at]!), 'zset');
   if (t === 'wrongtype') return E.wrongType;
-  if (t === undefined) return EMPTY_ARRAY;
-  return emit(pick(t.v), q.withScores);
+  return t === undefined ? [] : pick(t.v);
+}
+
+function runRange(s: StoreOps, argv: readonly Buffer[], q: RangeQuery): Reply {
+  const items = selectRange(s, argv, 1, q);
+  return Array.isArray(items) ? emit(items, q.withScores) : items;
 }
 
 const ordered = (z: ZSetVal, rev: boolean): ZItem[] => (rev ? z.sorted.slice().reverse() : z.sorted);
@@ -320,6 +325,17 @@ export const zrevrange = fixedRange('rank', true);
 export const zrevrangebyscore = fixedRange('score', true);
 export const zrangebylex = fixedRange('lex', false);
 export const zrevrangebylex = fixedRange('lex', true);
+
+/** ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: ZRANGE's options but WITHSCORES. */
+export const zrangestore: Handler = (s, argv) => {
+  const q = rangeQuery('rank', false);
+  const bad = parseRangeOptions(argv, 5, q, false, true);
+  if (bad !== null) return bad;
+  const items = selectRange(s, argv, 2, q);
+  if (!Array.isArray(items)) return items;
+  // A REV range comes out in reverse: the stored set is in (score, member) order again.
+  return storeResult(s, argv[1]!, q.rev ? items.slice().reverse() : items);
+};
 
 /**
  * ZREMRANGEBYRANK/SCORE/LEX: the range is parsed before the key is looked up (its errors win
@@ -579,32 +595,35 @@ function sortedItems(acc: Map<string, number>): ZItem[] {
   return items.sort((x, y) => zcmp(x.score, x.member, y.score, y.member));
 }
 
-/**
- * The STORE forms replace the destination and log DEL dst then ZADD batches of the result,
- * so replay never re-reads the sources, and the logged keys are exactly the key written
- * (WATCH and blocked clients see dst only). An empty result deletes dst; with no dst
- * either, nothing is written.
- */
+/** The STORE forms: the result replaces the destination (storeResult). */
 function setOpStore(op: SetOp): Handler {
   return (s, argv) => {
     const a = parseSetOp(s, argv, 2, op);
     if ('t' in a) return a;
-    const items = sortedItems(combine(a, op));
-    const dst = argv[1]!;
-    const removed = s.remove(key(dst));
-    if (items.length === 0) {
-      if (removed) s.propagate([[DEL, dst]]);
-      return ZERO;
-    }
-    s.create(key(dst), zsetFromSorted(items), Infinity);
-    const muts: Buffer[][] = [[DEL, dst]];
-    for (let i = 0; i < items.length; i += zstoreBatchMax) {
-      const batch = items.slice(i, i + zstoreBatchMax);
-      muts.push([ZADD, dst, ...batch.flatMap((it) => [Buffer.from(formatDouble17g(it.score)), keyBuf(it.member)])]);
-    }
-    s.propagate(muts);
-    return int(items.length);
+    return storeResult(s, argv[1]!, sortedItems(combine(a, op)));
   };
+}
+
+/**
+ * Replace dst with `items` (in (score, member) order, distinct) and log DEL dst then ZADD
+ * batches, so replay never re-reads the sources, and the logged keys are exactly the key
+ * written (WATCH and blocked clients see dst only). An empty result deletes dst; with no
+ * dst either, nothing is written.
+ */
+function storeResult(s: StoreOps, dst: Buffer, items: ZItem[]): Reply {
+  const removed = s.remove(key(dst));
+  if (items.length === 0) {
+    if (removed) s.propagate([[DEL, dst]]);
+    return ZERO;
+  }
+  s.create(key(dst), zsetFromSorted(items), Infinity);
+  const muts: Buffer[][] = [[DEL, dst]];
+  for (let i = 0; i < items.length; i += zstoreBatchMax) {
+    const batch = items.slice(i, i + zstoreBatchMax);
+    muts.push([ZADD, dst, ...batch.flatMap((it) => [Buffer.from(formatDouble17g(it.score)), keyBuf(it.member)])]);
+  }
+  s.propagate(muts);
+  return int(items.length);
 }
 
 export const zunionstore = setOpStore('union');

@@ -149,6 +149,7 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('zremrangebyscore', 4, D, K1, z.zremrangebyscore),
   cmd('zremrangebylex', 4, D, K1, z.zremrangebylex),
   cmd('zscan', -3, R, K1, z.zscan),
+  cmd('zrangestore', -5, W, K12, z.zrangestore),
   // numkeys commands: K1 is the destination, the only key they write, as redis's own
   // first/last/step (1 1 1) says; their sources follow numkeys, which this table cannot
   // express (redis flags them movablekeys). What the Core asks of keys (WATCH, blocked

@@ -156,6 +156,7 @@ const templates: Record<string, Parts> = {
   zunionstore: seq(k, one('1', '2', '3', '0', 'x'), many(k, 3), opt(seq(one('WEIGHTS'), many(one('1', '2', '-1', '0', 'inf', 'x'), 3))), opt(seq(one('AGGREGATE'), one('SUM', 'MIN', 'MAX', 'BAD')))),
   zinterstore: seq(k, one('1', '2', '3', '0', 'x'), many(k, 3), opt(seq(one('WEIGHTS'), many(one('1', '2', '-1', '0', 'inf', 'x'), 3))), opt(seq(one('AGGREGATE'), one('SUM', 'MIN', 'MAX', 'BAD')))),
   zdiffstore: seq(k, one('1', '2', '3', '0', 'x'), many(k, 3), opt(one('WEIGHTS', 'WITHSCORES'))),
+  zrangestore: seq(k, k, range, range, opt(one('BYSCORE', 'BYLEX')), opt(one('REV')), opt(seq(one('LIMIT'), n, n)), opt(one('WITHSCORES'))),
   zscan: seq(k, one('0', '1', 'x'), opt(seq(one('MATCH'), one('m*', 'm1'))), opt(seq(one('COUNT'), one('1', '0')))),
   zpopmin: seq(k, opt(n)),
   zpopmax: seq(k, opt(n)),
