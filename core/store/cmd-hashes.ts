@@ -1,8 +1,7 @@
 // Hash commands (t_hash.c). Fields keep insertion order, as redis's listpack encoding does.
 
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
-import { parseScan } from './cmd-keys';
-import { globMatch } from './glob';
+import { emptyScan, parseScan, scanFields } from './cmd-keys';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
 import type { Handler } from './types';
 import { E, key, keyBuf, lookupTyped, upper } from './util';
@@ -155,39 +154,14 @@ export const hincrbyfloat: Handler = (s, argv) => {
   return bulk(b);
 };
 
-/**
- * Hashes up to this many fields answer HSCAN in one reply with cursor 0, as redis does
- * for listpack-encoded hashes (hash-max-listpack-entries 128), so nothing can be missed.
- */
-export const hscanWholeFieldsMax = 128;
-/** A full HSCAN of a large hash takes at most about this many calls. */
-export const hscanCallsMax = 64;
-
-/**
- * HSCAN: small hashes in one reply; larger ones walk insertion order by position, where
- * a field deleted mid-scan can make one later field be skipped (see the report).
- */
+/** HSCAN over insertion order. Options are checked before the lookup (redis checks them after; ZSCAN follows redis). */
 export const hscan: Handler = (s, argv) => {
   const o = parseScan(argv, 2, false);
   if ('t' in o) return o;
   const t = lookupTyped(s, key(argv[1]!), 'hash');
   if (t === 'wrongtype') return E.wrongType;
-  if (t === undefined) return array([bulk(Buffer.from('0')), array([])]);
-  const out: Reply[] = [];
-  let i = 0;
-  const whole = t.v.m.size <= hscanWholeFieldsMax;
-  // Each call skips `cursor` fields of the Map; batches of at least size/hscanCallsMax
-  // keep a full scan O(size * hscanCallsMax) instead of O(size^2 / COUNT).
-  const batch = Math.max(o.count, Math.ceil(t.v.m.size / hscanCallsMax));
-  const end = whole ? t.v.m.size : o.cursor + batch;
-  for (const [f, v] of t.v.m) {
-    if (i >= end) break;
-    if (i++ < o.cursor && !whole) continue;
-    if (o.match !== null && !globMatch(o.match, f)) continue;
-    out.push(bulk(keyBuf(f)), bulk(v));
-  }
-  const next = end >= t.v.m.size ? 0 : end;
-  return array([bulk(Buffer.from(String(next))), array(out)]);
+  if (t === undefined) return emptyScan();
+  return scanFields(o, t.v.m.size, t.v.m, ([f]) => f, ([f, v]) => [bulk(keyBuf(f)), bulk(v)]);
 };
 
 /**

@@ -196,6 +196,40 @@ export function parseScan(argv: readonly Buffer[], cursorAt: number, allowType: 
 }
 
 /**
+ * Containers up to this many fields answer HSCAN/ZSCAN in one reply with cursor 0, as redis
+ * does for listpack encodings (hash-/zset-max-listpack-entries 128), so nothing can be missed.
+ */
+export const scanWholeFieldsMax = 128;
+/** A full HSCAN/ZSCAN of a large container takes at most about this many calls. */
+export const scanCallsMax = 64;
+
+/** The reply of a scan that has nothing (missing key, empty batch at the end). */
+export const emptyScan = (): Reply => array([bulk(Buffer.from('0')), array([])]);
+
+/**
+ * One HSCAN/ZSCAN call over a container's `size` fields in a stable order: small containers
+ * in one reply; larger ones walk the order by position, where a field deleted mid-scan can
+ * make one later field be skipped (see the report).
+ */
+export function scanFields<T>(o: ScanOptions, size: number, items: Iterable<T>, name: (it: T) => string, render: (it: T) => readonly Reply[]): Reply {
+  const out: Reply[] = [];
+  let i = 0;
+  const whole = size <= scanWholeFieldsMax;
+  // Each call skips `cursor` fields; batches of at least size/scanCallsMax keep a full
+  // scan O(size * scanCallsMax) instead of O(size^2 / COUNT).
+  const batch = Math.max(o.count, Math.ceil(size / scanCallsMax));
+  const end = whole ? size : o.cursor + batch;
+  for (const it of items) {
+    if (i >= end) break;
+    if (i++ < o.cursor && !whole) continue;
+    if (o.match !== null && !globMatch(o.match, name(it))) continue;
+    out.push(...render(it));
+  }
+  const next = end >= size ? 0 : end;
+  return array([bulk(Buffer.from(String(next))), array(out)]);
+}
+
+/**
  * SCAN walks the db's key array from the end towards index 0. Deletes swap the *last*
  * key into the hole, and the tail is always already visited (or added after the scan
  * began), so a key present for the whole scan is returned at least once; duplicates are

@@ -1,10 +1,11 @@
 // Sorted set commands (t_zset.c), over values.ts's sorted array.
 
 import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, ZERO, type Reply } from '../../net/reply';
-import { parseDouble, parseIntArg } from './numbers';
+import { emptyScan, parseScan, scanFields } from './cmd-keys';
+import { formatDouble17g, parseDouble, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, keyBuf, lookupTyped, upper } from './util';
-import { newZSet, zLowerBound, zsetDel, zsetPut, type ZItem, type ZSetVal } from './values';
+import { isStr, newZSet, zcmp, zLowerBound, zsetDel, zsetDelWhere, zsetFromSorted, zsetPut, type ZItem, type ZSetVal } from './values';
 
 const nanScore = err('ERR resulting score is not a number (NaN)');
 
@@ -193,13 +194,13 @@ interface RangeQuery {
 }
 
 /** zrangeGenericCommand's argument loop and conflict checks. */
-function parseRangeOptions(argv: readonly Buffer[], from: number, q: RangeQuery, fixed: boolean): Reply | null {
+function parseRangeOptions(argv: readonly Buffer[], from: number, q: RangeQuery, fixed: boolean, store = false): Reply | null {
   let typeSet = fixed;
   let revSet = fixed;
   for (let j = from; j < argv.length; j++) {
     const a = upper(argv[j]!);
     const left = argv.length - j - 1;
-    if (a === 'WITHSCORES') q.withScores = true;
+    if (a === 'WITHSCORES' && !store) q.withScores = true;
     else if (a === 'LIMIT' && left >= 2) {
       const off = parseIntArg(argv[j + 1]!);
       const lim = parseIntArg(argv[j + 2]!);
@@ -241,29 +242,52 @@ function applyLimit(items: ZItem[], q: RangeQuery): ZItem[] {
   return items.slice(q.offset, end);
 }
 
-function runRange(s: StoreOps, argv: readonly Buffer[], q: RangeQuery): Reply {
-  // With REV the score/lex bounds come as max then min.
-  const [minB, maxB] = q.rev && q.type !== 'rank' ? [argv[3]!, argv[2]!] : [argv[2]!, argv[3]!];
-  let pick: (z: ZSetVal) => ZItem[];
-  if (q.type === 'rank') {
-    const start = parseIntArg(minB);
-    const end = parseIntArg(maxB);
-    if (start === null || end === null) return E.notInteger;
-    pick = (z) => rankSlice(z, start, end, q.rev);
-  } else if (q.type === 'score') {
-    const r = parseScoreRange(minB, maxB);
-    if (r === null) return E.minMaxNotFloat;
-    pick = (z) => applyLimit(ordered(z, q.rev).filter((it) => inScore(r, it.score)), q);
-  } else {
-    const lo = parseLexBound(minB);
-    const hi = parseLexBound(maxB);
-    if (lo === null || hi === null) return E.minMaxNotLex;
-    pick = (z) => applyLimit(ordered(z, q.rev).filter((it) => aboveMin(lo, it.member) && belowMax(hi, it.member)), q);
+/** The items a parsed range selects from a zset, in the query's order, LIMIT applied. */
+type Pick = (z: ZSetVal) => ZItem[];
+
+/** Parse a range's two bounds per the query's type: the selector, or the error reply. */
+function parsePick(minB: Buffer, maxB: Buffer, q: RangeQuery): Pick | Reply {
+  switch (q.type) {
+    case 'rank': {
+      const start = parseIntArg(minB);
+      const end = parseIntArg(maxB);
+      if (start === null || end === null) return E.notInteger;
+      return (z) => rankSlice(z, start, end, q.rev);
+    }
+    case 'score': {
+      const r = parseScoreRange(minB, maxB);
+      if (r === null) return E.minMaxNotFloat;
+      return (z) => applyLimit(ordered(z, q.rev).filter((it) => inScore(r, it.score)), q);
+    }
+    case 'lex': {
+      const lo = parseLexBound(minB);
+      const hi = parseLexBound(maxB);
+      if (lo === null || hi === null) return E.minMaxNotLex;
+      return (z) => applyLimit(ordered(z, q.rev).filter((it) => aboveMin(lo, it.member) && belowMax(hi, it.member)), q);
+    }
+    default:
+      return unreachableRange(q.type);
   }
-  const t = lookupTyped(s, key(argv[1]!), 'zset');
+}
+
+function unreachableRange(x: never): never {
+  throw new Error(`unreachable range type: ${String(x)}`);
+}
+
+/** The items a range command selects from the zset at argv[at] (bounds follow it), or an error. */
+function selectRange(s: StoreOps, argv: readonly Buffer[], at: number, q: RangeQuery): ZItem[] | Reply {
+  // With REV the score/lex bounds come as max then min.
+  const [minB, maxB] = q.rev && q.type !== 'rank' ? [argv[at + 2]!, argv[at + 1]!] : [argv[at + 1]!, argv[at + 2]!];
+  const pick = parsePick(minB, maxB, q);
+  if (typeof pick !== 'function') return pick;
+  const t = lookupTyped(s, key(argv[at]!), 'zset');
   if (t === 'wrongtype') return E.wrongType;
-  if (t === undefined) return EMPTY_ARRAY;
-  return emit(pick(t.v), q.withScores);
+  return t === undefined ? [] : pick(t.v);
+}
+
+function runRange(s: StoreOps, argv: readonly Buffer[], q: RangeQuery): Reply {
+  const items = selectRange(s, argv, 1, q);
+  return Array.isArray(items) ? emit(items, q.withScores) : items;
 }
 
 const ordered = (z: ZSetVal, rev: boolean): ZItem[] => (rev ? z.sorted.slice().reverse() : z.sorted);
@@ -279,16 +303,81 @@ function rankSlice(z: ZSetVal, start0: number, end0: number, rev: boolean): ZIte
   return z.sorted.slice(len - 1 - end, len - start).reverse();
 }
 
+const rangeQuery = (type: RangeType, rev: boolean): RangeQuery => ({ type, rev, withScores: false, offset: 0, limit: -1 });
+
 export const zrange: Handler = (s, argv) => {
-  const q: RangeQuery = { type: 'rank', rev: false, withScores: false, offset: 0, limit: -1 };
+  const q = rangeQuery('rank', false);
   const bad = parseRangeOptions(argv, 4, q, false);
   return bad ?? runRange(s, argv, q);
 };
 
-export const zrangebyscore: Handler = (s, argv) => {
-  const q: RangeQuery = { type: 'score', rev: false, withScores: false, offset: 0, limit: -1 };
-  const bad = parseRangeOptions(argv, 4, q, true);
-  return bad ?? runRange(s, argv, q);
+/** The older range commands: ZRANGE with the type and direction fixed by the name. */
+function fixedRange(type: RangeType, rev: boolean): Handler {
+  return (s, argv) => {
+    const q = rangeQuery(type, rev);
+    const bad = parseRangeOptions(argv, 4, q, true);
+    return bad ?? runRange(s, argv, q);
+  };
+}
+
+export const zrangebyscore = fixedRange('score', false);
+export const zrevrange = fixedRange('rank', true);
+export const zrevrangebyscore = fixedRange('score', true);
+export const zrangebylex = fixedRange('lex', false);
+export const zrevrangebylex = fixedRange('lex', true);
+
+/** ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: ZRANGE's options but WITHSCORES. */
+export const zrangestore: Handler = (s, argv) => {
+  const q = rangeQuery('rank', false);
+  const bad = parseRangeOptions(argv, 5, q, false, true);
+  if (bad !== null) return bad;
+  const items = selectRange(s, argv, 2, q);
+  if (!Array.isArray(items)) return items;
+  // A REV range comes out in reverse: the stored set is in (score, member) order again.
+  return storeResult(s, argv[1]!, q.rev ? items.slice().reverse() : items);
+};
+
+/**
+ * ZREMRANGEBYRANK/SCORE/LEX: the range is parsed before the key is looked up (its errors win
+ * over WRONGTYPE, as in zremrangeGenericCommand). Removing nothing writes nothing; the argv
+ * replicates as is, since the follower holds the same set.
+ */
+function zremrange(type: RangeType): Handler {
+  return (s, argv) => {
+    const pick = parsePick(argv[2]!, argv[3]!, rangeQuery(type, false));
+    if (typeof pick !== 'function') return pick;
+    const t = lookupTyped(s, key(argv[1]!), 'zset');
+    if (t === 'wrongtype') return E.wrongType;
+    if (t === undefined) return ZERO;
+    const gone = new Set(pick(t.v).map((it) => it.member));
+    if (gone.size === 0) return ZERO;
+    zsetDelWhere(t.v, (it) => gone.has(it.member));
+    s.wrote(t.e);
+    return int(gone.size);
+  };
+}
+
+export const zremrangebyrank = zremrange('rank');
+export const zremrangebyscore = zremrange('score');
+export const zremrangebylex = zremrange('lex');
+
+export const zlexcount: Handler = (s, argv) => {
+  const pick = parsePick(argv[2]!, argv[3]!, rangeQuery('lex', false));
+  if (typeof pick !== 'function') return pick;
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  return int(t === undefined ? 0 : pick(t.v).length);
+};
+
+export const zmscore: Handler = (s, argv) => {
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  const out: Reply[] = [];
+  for (let i = 2; i < argv.length; i++) {
+    const sc = t?.v.scores.get(key(argv[i]!));
+    out.push(sc === undefined ? NULL : double(sc));
+  }
+  return array(out);
 };
 
 export const zcount: Handler = (s, argv) => {
@@ -340,3 +429,203 @@ function zpop(s: StoreOps, argv: readonly Buffer[], max: boolean): Reply {
 export const zpopmin: Handler = (s, argv) => zpop(s, argv, false);
 export const zpopmax: Handler = (s, argv) => zpop(s, argv, true);
 
+
+/**
+ * ZSCAN in sorted order (a listpack's order). Unlike HSCAN, options are parsed after the
+ * lookup, as redis's scanGenericCommand does: a missing key answers an empty scan whatever
+ * follows the cursor, and WRONGTYPE wins over a syntax error; only the cursor is checked first.
+ */
+export const zscan: Handler = (s, argv) => {
+  const o = parseScan(argv, 2, false);
+  if (o === E.invalidCursor) return o;
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return emptyScan();
+  if ('t' in o) return o;
+  // Scores as the listpack holds them: text in 7.0's %.17g, a bulk string even under RESP3.
+  return scanFields(o, t.v.sorted.length, t.v.sorted, (it) => it.member, (it) => [bulk(keyBuf(it.member)), bulk(Buffer.from(formatDouble17g(it.score)))]);
+};
+
+// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE (zunionInterDiffGenericCommand). The read forms
+// (ZUNION, ZINTER, ZDIFF) are not in the table: it has no numkeys key spec, and their keys
+// are all reads (see commands.ts).
+
+type SetOp = 'union' | 'inter' | 'diff';
+type Aggregate = 'sum' | 'min' | 'max';
+
+/** One input: a sorted set's scores, or a plain set's members (score 1), weighted. */
+interface OpInput {
+  readonly scores: ReadonlyMap<string, number>;
+  weight: number;
+}
+
+interface SetOpArgs {
+  readonly inputs: OpInput[];
+  aggregate: Aggregate;
+}
+
+const noScores: ReadonlyMap<string, number> = new Map();
+const ZADD = Buffer.from('ZADD');
+const DEL = Buffer.from('DEL');
+/** Members per logged ZADD of a ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE result. */
+export const zstoreBatchMax = 1024;
+
+/** A source key's members and scores; a plain set counts as a sorted set of score 1 (as in redis). */
+function opScores(s: StoreOps, kb: Buffer): ReadonlyMap<string, number> | 'wrongtype' {
+  const e = s.lookup(key(kb));
+  if (e === undefined) return noScores;
+  const v = e.v;
+  if (isStr(v)) return 'wrongtype';
+  switch (v.type) {
+    case 'zset':
+      return v.scores;
+    case 'set':
+      return new Map(Array.from(v.s, (m) => [m, 1] as const));
+    case 'hash':
+    case 'list':
+    case 'json':
+      return 'wrongtype';
+    default:
+      return unreachableValue(v);
+  }
+}
+
+function unreachableValue(x: never): never {
+  throw new Error(`unreachable value: ${JSON.stringify(x)}`);
+}
+
+/**
+ * numkeys, the keys, then the options, in redis's order: a bad numkeys or too few arguments
+ * before any lookup, WRONGTYPE before the options. WEIGHTS and AGGREGATE are not for ZDIFF.
+ */
+function parseSetOp(s: StoreOps, argv: readonly Buffer[], numAt: number, op: SetOp): SetOpArgs | Reply {
+  const n = parseIntArg(argv[numAt]!);
+  if (n === null) return E.notInteger;
+  if (n < 1) return err(`ERR at least 1 input key is needed for '${argv[0]!.toString('latin1').toLowerCase()}' command`);
+  if (n > argv.length - numAt - 1) return E.syntax;
+  const a: SetOpArgs = { inputs: [], aggregate: 'sum' };
+  for (let i = 0; i < n; i++) {
+    const scores = opScores(s, argv[numAt + 1 + i]!);
+    if (scores === 'wrongtype') return E.wrongType;
+    a.inputs.push({ scores, weight: 1 });
+  }
+  for (let j = numAt + 1 + n; j < argv.length; j++) {
+    const opt = upper(argv[j]!);
+    const left = argv.length - j - 1;
+    if (op !== 'diff' && opt === 'WEIGHTS' && left >= n) {
+      for (const input of a.inputs) {
+        const w = parseDouble(argv[++j]!);
+        if (w === null) return err('ERR weight value is not a float');
+        input.weight = w;
+      }
+    } else if (op !== 'diff' && opt === 'AGGREGATE' && left >= 1) {
+      const agg = upper(argv[++j]!).toLowerCase();
+      if (agg !== 'sum' && agg !== 'min' && agg !== 'max') return E.syntax;
+      a.aggregate = agg;
+    } else return E.syntax;
+  }
+  return a;
+}
+
+/** zunionInterAggregate: a sum of +inf and -inf is 0, not NaN; a NaN never wins a MIN or MAX. */
+function aggregate(target: number, val: number, how: Aggregate): number {
+  switch (how) {
+    case 'sum': {
+      const x = target + val;
+      return Number.isNaN(x) ? 0 : x;
+    }
+    case 'min':
+      return val < target ? val : target;
+    case 'max':
+      return val > target ? val : target;
+    default:
+      return unreachableAggregate(how);
+  }
+}
+
+function unreachableAggregate(x: never): never {
+  throw new Error(`unreachable aggregate: ${String(x)}`);
+}
+
+/** weight x score, where 0 x inf counts as 0. */
+function weighted(input: OpInput, score: number): number {
+  const x = input.weight * score;
+  return Number.isNaN(x) ? 0 : x;
+}
+
+/** The result as members with their scores (in no particular order). */
+function combine(a: SetOpArgs, op: SetOp): Map<string, number> {
+  const acc = new Map<string, number>();
+  if (op === 'diff') {
+    const [first, ...rest] = a.inputs;
+    for (const [m, sc] of first!.scores) if (!rest.some((r) => r.scores.has(m))) acc.set(m, sc);
+    return acc;
+  }
+  // Smallest first, as redis sorts its inputs (stably): sums add up in the same order.
+  const inputs = a.inputs.slice().sort((x, y) => x.scores.size - y.scores.size);
+  if (op === 'union') {
+    for (const input of inputs) {
+      for (const [m, sc] of input.scores) {
+        const w = weighted(input, sc);
+        const cur = acc.get(m);
+        acc.set(m, cur === undefined ? w : aggregate(cur, w, a.aggregate));
+      }
+    }
+    return acc;
+  }
+  const [first, ...rest] = inputs;
+  for (const [m, sc] of first!.scores) {
+    let score: number | null = weighted(first!, sc);
+    for (const r of rest) {
+      const other = r.scores.get(m);
+      if (other === undefined) {
+        score = null;
+        break;
+      }
+      // Unlike the first input's, these products are not cleared of NaN (a SUM then gives 0).
+      score = aggregate(score, r.weight * other, a.aggregate);
+    }
+    if (score !== null) acc.set(m, score);
+  }
+  return acc;
+}
+
+function sortedItems(acc: Map<string, number>): ZItem[] {
+  const items = Array.from(acc, ([member, score]): ZItem => ({ member, score }));
+  return items.sort((x, y) => zcmp(x.score, x.member, y.score, y.member));
+}
+
+/** The STORE forms: the result replaces the destination (storeResult). */
+function setOpStore(op: SetOp): Handler {
+  return (s, argv) => {
+    const a = parseSetOp(s, argv, 2, op);
+    if ('t' in a) return a;
+    return storeResult(s, argv[1]!, sortedItems(combine(a, op)));
+  };
+}
+
+/**
+ * Replace dst with `items` (in (score, member) order, distinct) and log DEL dst then ZADD
+ * batches, so replay never re-reads the sources, and the logged keys are exactly the key
+ * written (WATCH and blocked clients see dst only). An empty result deletes dst; with no
+ * dst either, nothing is written.
+ */
+function storeResult(s: StoreOps, dst: Buffer, items: ZItem[]): Reply {
+  const removed = s.remove(key(dst));
+  if (items.length === 0) {
+    if (removed) s.propagate([[DEL, dst]]);
+    return ZERO;
+  }
+  s.create(key(dst), zsetFromSorted(items), Infinity);
+  const muts: Buffer[][] = [[DEL, dst]];
+  for (let i = 0; i < items.length; i += zstoreBatchMax) {
+    const batch = items.slice(i, i + zstoreBatchMax);
+    muts.push([ZADD, dst, ...batch.flatMap((it) => [Buffer.from(formatDouble17g(it.score)), keyBuf(it.member)])]);
+  }
+  s.propagate(muts);
+  return int(items.length);
+}
+
+export const zunionstore = setOpStore('union');
+export const zinterstore = setOpStore('inter');
+export const zdiffstore = setOpStore('diff');

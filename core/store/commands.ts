@@ -152,6 +152,24 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('zrange', -4, R, K1, z.zrange),
   cmd('zrangebyscore', -4, R, K1, z.zrangebyscore),
   cmd('zcount', 4, RF, K1, z.zcount),
+  cmd('zrevrange', -4, R, K1, z.zrevrange),
+  cmd('zrevrangebyscore', -4, R, K1, z.zrevrangebyscore),
+  cmd('zrangebylex', -4, R, K1, z.zrangebylex),
+  cmd('zrevrangebylex', -4, R, K1, z.zrevrangebylex),
+  cmd('zlexcount', 4, RF, K1, z.zlexcount),
+  cmd('zmscore', -3, RF, K1, z.zmscore),
+  cmd('zremrangebyrank', 4, D, K1, z.zremrangebyrank),
+  cmd('zremrangebyscore', 4, D, K1, z.zremrangebyscore),
+  cmd('zremrangebylex', 4, D, K1, z.zremrangebylex),
+  cmd('zscan', -3, R, K1, z.zscan),
+  cmd('zrangestore', -5, W, K12, z.zrangestore),
+  // numkeys commands: K1 is the destination, the only key they write, as redis's own
+  // first/last/step (1 1 1) says; their sources follow numkeys, which this table cannot
+  // express (redis flags them movablekeys). What the Core asks of keys (WATCH, blocked
+  // clients) it asks of mutations, and these log DEL dst + ZADD dst, so it sees exactly dst.
+  cmd('zunionstore', -4, W, K1, z.zunionstore),
+  cmd('zinterstore', -4, W, K1, z.zinterstore),
+  cmd('zdiffstore', -4, W, K1, z.zdiffstore),
   cmd('zpopmin', -2, DF, K1, z.zpopmin),
   cmd('zpopmax', -2, DF, K1, z.zpopmax),
   // sets

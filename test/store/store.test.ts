@@ -57,6 +57,29 @@ describe('effect replication', () => {
     expect(muts(s, T0, 'SELECT', '3')).toEqual([]);
   });
 
+  it('sorted-set range removals: nothing matched logs nothing; emptying the set deletes the key', () => {
+    const s = mk();
+    run(s, T0, 'ZADD', 'z', '1', 'a', '2', 'b');
+    expect(muts(s, T0, 'ZREMRANGEBYSCORE', 'z', '5', '9')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYRANK', 'z', '5', '9')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYLEX', 'z', '(b', '+')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYSCORE', 'nokey', '-inf', '+inf')).toEqual([]);
+    expect(muts(s, T0, 'ZREMRANGEBYRANK', 'z', '0', '0')).toEqual(['0:ZREMRANGEBYRANK z 0 0']);
+    expect(muts(s, T0, 'ZREMRANGEBYSCORE', 'z', '-inf', '+inf')).toEqual(['0:ZREMRANGEBYSCORE z -inf +inf']);
+    expect(show(s, T0, 'EXISTS', 'z')).toBe('(integer) 0');
+    s.invariants();
+  });
+
+  it('ZUNIONSTORE and friends log DEL dst + ZADD dst, never the sources; an empty result with no dst logs nothing', () => {
+    const s = mk();
+    run(s, T0, 'ZADD', 'a', '1.1', 'x', '2', 'y');
+    run(s, T0, 'SADD', 'b', 'y');
+    expect(muts(s, T0, 'ZUNIONSTORE', 'd', '2', 'a', 'b', 'WEIGHTS', '1', '3')).toEqual(['0:DEL d', '0:ZADD d 1.1000000000000001 x 5 y']);
+    expect(muts(s, T0, 'ZINTERSTORE', 'd', '2', 'a', 'nokey')).toEqual(['0:DEL d']);
+    expect(muts(s, T0, 'ZDIFFSTORE', 'd', '2', 'nokey', 'a')).toEqual([]);
+    expect(show(s, T0, 'EXISTS', 'd')).toBe('(integer) 0');
+  });
+
   it('mutations carry their database', () => {
     const s = mk();
     const session: Session = { db: 0, user: null };
