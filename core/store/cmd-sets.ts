@@ -1,7 +1,7 @@
 // Set commands (t_set.c).
 
-import { array, bulk, int, ONE, ZERO, type Reply } from '../../net/reply';
-import { parseInt64 } from './numbers';
+import { array, bulk, EMPTY_ARRAY, err, int, NULL, ONE, ZERO, type Reply } from '../../net/reply';
+import { int64Max, parseInt64 } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, keyBuf, lookupTyped } from './util';
 import { newSet, setAdd, setRem, type SetVal } from './values';
@@ -26,8 +26,20 @@ function redisOrder(members: string[]): string[] {
   return members.sort((a, b) => (byValue.get(a)! < byValue.get(b)! ? -1 : 1));
 }
 
+const memberReplies = (members: readonly string[]): Reply[] => members.map((m) => bulk(keyBuf(m)));
+
 /** A multi-bulk of members in Redis's order, as a RESP3 set (addReplySetLen). */
-const membersReply = (members: Iterable<string>): Reply => ({ t: 'set', items: redisOrder([...members]).map((m) => bulk(keyBuf(m))) });
+const membersReply = (members: Iterable<string>): Reply => ({ t: 'set', items: memberReplies(redisOrder([...members])) });
+
+const SREM = Buffer.from('SREM');
+const DEL = Buffer.from('DEL');
+/** Redis replicates SPOP's picks as SREMs of at most this many members each. */
+const spopSremBatch = 1024;
+/**
+ * Most picks SRANDMEMBER with a negative count answers. Redis has no bound below LONG_MAX and
+ * streams the reply; we build it in memory first, so a huge count would exhaust the heap.
+ */
+export const srandmemberRepeatsMax = 1 << 20;
 
 export const sadd: Handler = (s, argv) => {
   const k = key(argv[1]!);
@@ -176,3 +188,101 @@ export const sdiff: Handler = (s, argv) => setOpCommand(s, argv, 'diff');
 export const sinterstore: Handler = (s, argv) => setOpStoreCommand(s, argv, 'inter');
 export const sunionstore: Handler = (s, argv) => setOpStoreCommand(s, argv, 'union');
 export const sdiffstore: Handler = (s, argv) => setOpStoreCommand(s, argv, 'diff');
+
+/** The member at position `i` of the set's order: O(i), as a Set has no index. */
+function memberAt(v: SetVal, i: number): string {
+  let j = 0;
+  for (const m of v.s) if (j++ === i) return m;
+  throw new Error(`memberAt ${i} of a set of ${v.s.size}`);
+}
+
+/** A member chosen uniformly with the store's generator (the set is not empty). */
+const randomMember = (s: StoreOps, v: SetVal): string => memberAt(v, s.randomInt(v.s.size));
+
+/** `count` (< size) distinct members chosen uniformly: a partial Fisher-Yates shuffle. */
+function randomDistinct(s: StoreOps, v: SetVal, count: number): string[] {
+  const all = [...v.s];
+  for (let i = 0; i < count; i++) {
+    const j = i + s.randomInt(all.length - i);
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, count);
+}
+
+/** `count` members chosen uniformly and independently (repeats possible). */
+function randomRepeats(s: StoreOps, v: SetVal, count: number): Reply[] {
+  // One reply per member, shared by its repeats: the reply costs a pointer per pick.
+  const items = memberReplies([...v.s]);
+  return Array.from({ length: count }, () => items[s.randomInt(items.length)]!);
+}
+
+/** SREMs removing `members` from `k`, in Redis's batches. */
+function sremBatches(k: Buffer, members: readonly string[]): Buffer[][] {
+  const out: Buffer[][] = [];
+  for (let i = 0; i < members.length; i += spopSremBatch) {
+    out.push([SREM, k, ...members.slice(i, i + spopSremBatch).map(keyBuf)]);
+  }
+  return out;
+}
+
+/**
+ * SPOP: the picks are random, so the command replicates as what it did: SREM of the popped
+ * members, or DEL when the whole set goes (count >= size), as Redis does.
+ */
+export const spop: Handler = (s, argv) => {
+  if (argv.length > 3) return E.syntax;
+  let count: bigint | null = null;
+  if (argv.length === 3) {
+    count = parseInt64(argv[2]!);
+    if (count === null || count < 0n) return E.mustBePositive;
+  }
+  const t = lookupTyped(s, key(argv[1]!), 'set');
+  if (t === 'wrongtype') return E.wrongType;
+  if (count === null) {
+    if (t === undefined) return NULL;
+    const m = randomMember(s, t.v);
+    setRem(t.v, m);
+    s.wrote(t.e);
+    s.propagate([[SREM, argv[1]!, keyBuf(m)]]);
+    return bulk(keyBuf(m));
+  }
+  if (t === undefined || count === 0n) return membersReply([]);
+  if (count >= BigInt(t.v.s.size)) {
+    const all = [...t.v.s];
+    s.remove(t.e.key);
+    s.propagate([[DEL, argv[1]!]]);
+    return membersReply(all);
+  }
+  const popped = randomDistinct(s, t.v, Number(count));
+  for (const m of popped) setRem(t.v, m);
+  s.wrote(t.e);
+  s.propagate(sremBatches(argv[1]!, popped));
+  return { t: 'set', items: memberReplies(popped) };
+};
+
+const srandmemberCountRange = err(`ERR value is out of range, value must between -${int64Max} and ${int64Max}`);
+const srandmemberRepeatsRange = err(`ERR value is out of range, value must between -${srandmemberRepeatsMax} and ${int64Max}`);
+
+/**
+ * SRANDMEMBER: without a count one member (nil if none); a count >= 0 asks for distinct
+ * members (the whole set, in its order, when it has no more), a negative one for |count|
+ * independent picks.
+ */
+export const srandmember: Handler = (s, argv) => {
+  if (argv.length > 3) return E.syntax;
+  if (argv.length === 2) {
+    const t = lookupTyped(s, key(argv[1]!), 'set');
+    if (t === 'wrongtype') return E.wrongType;
+    return t === undefined ? NULL : bulk(keyBuf(randomMember(s, t.v)));
+  }
+  const count = parseInt64(argv[2]!);
+  if (count === null) return E.notInteger;
+  if (count < -int64Max) return srandmemberCountRange;
+  if (count < -BigInt(srandmemberRepeatsMax)) return srandmemberRepeatsRange;
+  const t = lookupTyped(s, key(argv[1]!), 'set');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined || count === 0n) return EMPTY_ARRAY;
+  if (count < 0n) return array(randomRepeats(s, t.v, Number(-count)));
+  if (count >= BigInt(t.v.s.size)) return array(memberReplies(redisOrder([...t.v.s])));
+  return array(memberReplies(randomDistinct(s, t.v, Number(count))));
+};

@@ -155,6 +155,8 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('sinterstore', -3, W, KALL, st.sinterstore),
   cmd('sunionstore', -3, W, KALL, st.sunionstore),
   cmd('sdiffstore', -3, W, KALL, st.sdiffstore),
+  cmd('spop', -2, DF, K1, st.spop),
+  cmd('srandmember', -2, R, K1, st.srandmember),
   // JSON documents (RedisJSON)
   cmd('json.set', -4, W, K1, j.jsonSet),
   cmd('json.get', -2, R, K1, j.jsonGet),

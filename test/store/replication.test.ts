@@ -159,6 +159,8 @@ const templates: Record<string, Parts> = {
   sinterstore: seq(k, many(k)),
   sunionstore: seq(k, many(k)),
   sdiffstore: seq(k, many(k)),
+  spop: seq(k, opt(n), opt(one('1'))),
+  srandmember: seq(k, opt(one('0', '1', '2', '5', '-1', '-5', 'x', '-9223372036854775808', '-9999999')), opt(one('1'))),
   'ksuser.set': seq(one('u1', 'u2'), one('admin', 'readonly', 'bad'), one('*', '0,1'), one('scrypt', 'pbkdf2'), one('00ff'), one('abcd')),
   'ksuser.del': one('u1', 'u2'),
   'ksuser.get': one('u1'),
