@@ -1,7 +1,7 @@
 // Hash commands (t_hash.c). Fields keep insertion order, as redis's listpack encoding does.
 
 import { array, bulk, err, int, NULL, ONE, ZERO, type Reply } from '../../net/reply';
-import { parseScan } from './cmd-keys';
+import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
 import { globMatch } from './glob';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
 import type { Handler } from './types';
@@ -139,32 +139,14 @@ export const hincrbyfloat: Handler = (s, argv) => {
  * for listpack-encoded hashes (hash-max-listpack-entries 128), so nothing can be missed.
  */
 export const hscanWholeFieldsMax = 128;
-/** A full HSCAN of a large hash takes at most about this many calls. */
-export const hscanCallsMax = 64;
 
-/**
- * HSCAN: small hashes in one reply; larger ones walk insertion order by position, where
- * a field deleted mid-scan can make one later field be skipped (see the report).
- */
+/** HSCAN: small hashes in one reply; larger ones walk insertion order (scanWindow). */
 export const hscan: Handler = (s, argv) => {
-  const o = parseScan(argv, 2, false);
-  if ('t' in o) return o;
-  const t = lookupTyped(s, key(argv[1]!), 'hash');
-  if (t === 'wrongtype') return E.wrongType;
-  if (t === undefined) return array([bulk(Buffer.from('0')), array([])]);
+  const p = parseElementScan(argv, () => lookupTyped(s, key(argv[1]!), 'hash'));
+  if ('t' in p) return p;
+  const m = p.v.v.m;
+  const w = scanWindow(m, m.size, p.o, m.size <= hscanWholeFieldsMax);
   const out: Reply[] = [];
-  let i = 0;
-  const whole = t.v.m.size <= hscanWholeFieldsMax;
-  // Each call skips `cursor` fields of the Map; batches of at least size/hscanCallsMax
-  // keep a full scan O(size * hscanCallsMax) instead of O(size^2 / COUNT).
-  const batch = Math.max(o.count, Math.ceil(t.v.m.size / hscanCallsMax));
-  const end = whole ? t.v.m.size : o.cursor + batch;
-  for (const [f, v] of t.v.m) {
-    if (i >= end) break;
-    if (i++ < o.cursor && !whole) continue;
-    if (o.match !== null && !globMatch(o.match, f)) continue;
-    out.push(bulk(keyBuf(f)), bulk(v));
-  }
-  const next = end >= t.v.m.size ? 0 : end;
-  return array([bulk(Buffer.from(String(next))), array(out)]);
+  for (const [f, v] of w.items) if (p.o.match === null || globMatch(p.o.match, f)) out.push(bulk(keyBuf(f)), bulk(v));
+  return scanReply(w.next, out);
 };

@@ -3,7 +3,9 @@
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, ONE, ZERO, type Reply } from '../../net/reply';
 import { int64Max, parseInt64 } from './numbers';
 import type { Handler, StoreOps } from './types';
-import { E, key, keyBuf, lookupTyped } from './util';
+import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
+import { globMatch } from './glob';
+import { E, key, keyBuf, lookupTyped, upper } from './util';
 import { newSet, setAdd, setRem, type SetVal } from './values';
 
 /**
@@ -13,17 +15,22 @@ import { newSet, setAdd, setRem, type SetVal } from './values';
  */
 const intsetEntriesMax = 512;
 
-/** `members` in the order Redis answers them (see intsetEntriesMax); sorts in place. */
-function redisOrder(members: string[]): string[] {
-  if (members.length > intsetEntriesMax) return members;
-  const ints: bigint[] = [];
+/** The members' integer values if Redis would keep them as an intset, else null. */
+function intsetValues(members: Iterable<string>, size: number): Map<string, bigint> | null {
+  if (size > intsetEntriesMax) return null;
+  const values = new Map<string, bigint>();
   for (const m of members) {
     const v = parseInt64(m);
-    if (v === null) return members;
-    ints.push(v);
+    if (v === null) return null;
+    values.set(m, v);
   }
-  const byValue = new Map(members.map((m, i) => [m, ints[i]!]));
-  return members.sort((a, b) => (byValue.get(a)! < byValue.get(b)! ? -1 : 1));
+  return values;
+}
+
+/** `members` in the order Redis answers them (see intsetEntriesMax); sorts in place. */
+function redisOrder(members: string[]): string[] {
+  const values = intsetValues(members, members.length);
+  return values === null ? members : members.sort((a, b) => (values.get(a)! < values.get(b)! ? -1 : 1));
 }
 
 const memberReplies = (members: readonly string[]): Reply[] => members.map((m) => bulk(keyBuf(m)));
@@ -108,10 +115,10 @@ export const smove: Handler = (s, argv) => {
   return ONE;
 };
 
-/** The sets named by argv[from..]; a missing key is an empty set (undefined). */
-function lookupSets(s: StoreOps, argv: readonly Buffer[], from: number): (SetVal | undefined)[] | Reply {
+/** The sets named by argv[from..to); a missing key is an empty set (undefined). */
+function lookupSets(s: StoreOps, argv: readonly Buffer[], from: number, to = argv.length): (SetVal | undefined)[] | Reply {
   const sets: (SetVal | undefined)[] = [];
-  for (let i = from; i < argv.length; i++) {
+  for (let i = from; i < to; i++) {
     const t = lookupTyped(s, key(argv[i]!), 'set');
     if (t === 'wrongtype') return E.wrongType;
     sets.push(t?.v);
@@ -285,4 +292,46 @@ export const srandmember: Handler = (s, argv) => {
   if (count < 0n) return array(randomRepeats(s, t.v, Number(-count)));
   if (count >= BigInt(t.v.s.size)) return array(memberReplies(redisOrder([...t.v.s])));
   return array(memberReplies(randomDistinct(s, t.v, Number(count))));
+};
+
+const numkeysNotPositive = err('ERR numkeys should be greater than 0');
+const numkeysTooMany = err("ERR Number of keys can't be greater than number of args");
+const limitNegative = err("ERR LIMIT can't be negative");
+
+/** SINTERCARD numkeys key [key ...] [LIMIT limit]: the intersection's size, counting stops at limit (0: none). */
+export const sintercard: Handler = (s, argv) => {
+  const numkeys = parseInt64(argv[1]!);
+  if (numkeys === null || numkeys < 1n) return numkeysNotPositive;
+  if (numkeys > BigInt(argv.length - 2)) return numkeysTooMany;
+  const keysEnd = 2 + Number(numkeys);
+  let limit = 0;
+  for (let j = keysEnd; j < argv.length; j++) {
+    if (upper(argv[j]!) !== 'LIMIT' || j + 1 >= argv.length) return E.syntax;
+    const l = parseInt64(argv[++j]!);
+    if (l === null || l < 0n) return limitNegative;
+    // Beyond any set's size a limit is no limit.
+    limit = l > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(l);
+  }
+  const sets = lookupSets(s, argv, 2, keysEnd);
+  if (!Array.isArray(sets)) return sets;
+  return int(intersect(sets, limit).length);
+};
+
+/**
+ * Sets up to this many members answer SSCAN in one reply with cursor 0, as an intset does in
+ * Redis 7.0 (and a listpack set, set-max-listpack-entries 128, in 7.2), so nothing is missed.
+ */
+const sscanWholeMembersMax = 128;
+
+/** SSCAN: small sets in one reply (an intset sorted, as Redis's); larger ones walk insertion order. */
+export const sscan: Handler = (s, argv) => {
+  const p = parseElementScan(argv, () => lookupTyped(s, key(argv[1]!), 'set'));
+  if ('t' in p) return p;
+  const set = p.v.v.s;
+  const intset = intsetValues(set, set.size) !== null;
+  const ordered = intset ? redisOrder([...set]) : set;
+  const w = scanWindow(ordered, set.size, p.o, intset || set.size <= sscanWholeMembersMax);
+  const out: Reply[] = [];
+  for (const m of w.items) if (p.o.match === null || globMatch(p.o.match, m)) out.push(bulk(keyBuf(m)));
+  return scanReply(w.next, out);
 };

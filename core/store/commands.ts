@@ -157,6 +157,10 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('sdiffstore', -3, W, KALL, st.sdiffstore),
   cmd('spop', -2, DF, K1, st.spop),
   cmd('srandmember', -2, R, K1, st.srandmember),
+  cmd('sscan', -3, R, K1, st.sscan),
+  // numkeys-prefixed keys: Redis 7.0 too reports 0 0 0 (and the movablekeys flag, which this
+  // table has no way to say); a read command's keys are never needed from the table.
+  cmd('sintercard', -3, R, K0, st.sintercard),
   // JSON documents (RedisJSON)
   cmd('json.set', -4, W, K1, j.jsonSet),
   cmd('json.get', -2, R, K1, j.jsonGet),
