@@ -1,7 +1,8 @@
 // Hash commands (t_hash.c). Fields keep insertion order, as redis's listpack encoding does.
 
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
-import { emptyScan, parseScan, scanFields } from './cmd-keys';
+import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
+import { globMatch } from './glob';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
 import type { Handler } from './types';
 import { E, key, keyBuf, lookupTyped, upper } from './util';
@@ -154,14 +155,21 @@ export const hincrbyfloat: Handler = (s, argv) => {
   return bulk(b);
 };
 
-/** HSCAN over insertion order. Options are checked before the lookup (redis checks them after; ZSCAN follows redis). */
+/**
+ * Hashes up to this many fields answer HSCAN in one reply with cursor 0, as redis does
+ * for listpack-encoded hashes (hash-max-listpack-entries 128), so nothing can be missed.
+ */
+export const hscanWholeFieldsMax = 128;
+
+/** HSCAN: small hashes in one reply; larger ones walk insertion order (scanWindow). */
 export const hscan: Handler = (s, argv) => {
-  const o = parseScan(argv, 2, false);
-  if ('t' in o) return o;
-  const t = lookupTyped(s, key(argv[1]!), 'hash');
-  if (t === 'wrongtype') return E.wrongType;
-  if (t === undefined) return emptyScan();
-  return scanFields(o, t.v.m.size, t.v.m, ([f]) => f, ([f, v]) => [bulk(keyBuf(f)), bulk(v)]);
+  const p = parseElementScan(argv, () => lookupTyped(s, key(argv[1]!), 'hash'));
+  if ('t' in p) return p;
+  const m = p.v.v.m;
+  const w = scanWindow(m, m.size, p.o, m.size <= hscanWholeFieldsMax);
+  const out: Reply[] = [];
+  for (const [f, v] of w.items) if (p.o.match === null || globMatch(p.o.match, f)) out.push(bulk(keyBuf(f)), bulk(v));
+  return scanReply(w.next, out);
 };
 
 /**

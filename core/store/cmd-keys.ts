@@ -170,9 +170,24 @@ export interface ScanOptions {
   readonly type: ValueType | 'other' | null;
 }
 
+/**
+ * The cursor argument as Redis's parseScanCursorOrReply reads it with strtoul: decimal, an
+ * optional sign (a negative one wraps modulo 2^64, so -1 is 2^64-1), nothing else around;
+ * the empty string is 0. Null when invalid.
+ */
+export function parseScanCursor(b: Buffer): number | null {
+  const c = b.toString('latin1');
+  if (c === '') return 0;
+  if (!/^[+-]?\d+$/.test(c)) return null;
+  const magnitude = BigInt(c.replace(/^[+-]/, ''));
+  if (magnitude > 2n ** 64n - 1n) return null;
+  const cursor = Number(c.startsWith('-') ? (2n ** 64n - magnitude) % 2n ** 64n : magnitude);
+  return Number.isSafeInteger(cursor) ? cursor : Number.MAX_SAFE_INTEGER;
+}
+
 export function parseScan(argv: readonly Buffer[], cursorAt: number, allowType: boolean): ScanOptions | Reply {
-  const c = argv[cursorAt]!.toString('latin1');
-  if (!/^\d+$/.test(c) || BigInt(c) > 2n ** 64n - 1n) return E.invalidCursor;
+  const cursor = parseScanCursor(argv[cursorAt]!);
+  if (cursor === null) return E.invalidCursor;
   let count = 10;
   let match: string | null = null;
   let type: ScanOptions['type'] = null;
@@ -191,43 +206,47 @@ export function parseScan(argv: readonly Buffer[], cursorAt: number, allowType: 
       type = (Object.keys(typeName) as ValueType[]).find((x) => typeName[x].toLowerCase() === t) ?? 'other';
     } else return E.syntax;
   }
-  const cursor = Number(c);
-  return { cursor: Number.isSafeInteger(cursor) ? cursor : Number.MAX_SAFE_INTEGER, count, match, type };
+  return { cursor, count, match, type };
 }
 
 /**
- * Containers up to this many fields answer HSCAN/ZSCAN in one reply with cursor 0, as redis
- * does for listpack encodings (hash-/zset-max-listpack-entries 128), so nothing can be missed.
+ * HSCAN/SSCAN's arguments in Redis's order (scanGenericCommand): the cursor, then the key's
+ * type, then the options, so a missing key answers an empty scan whatever its options say.
+ * `find` looks the key up; the answer is the container and the options, or the reply.
  */
-export const scanWholeFieldsMax = 128;
-/** A full HSCAN/ZSCAN of a large container takes at most about this many calls. */
-export const scanCallsMax = 64;
+export function parseElementScan<T>(argv: readonly Buffer[], find: () => T | undefined | 'wrongtype'): { v: T; o: ScanOptions } | Reply {
+  if (parseScanCursor(argv[2]!) === null) return E.invalidCursor;
+  const v = find();
+  if (v === 'wrongtype') return E.wrongType;
+  if (v === undefined) return scanReply(0, []);
+  const o = parseScan(argv, 2, false);
+  return 't' in o ? o : { v, o };
+}
 
-/** The reply of a scan that has nothing (missing key, empty batch at the end). */
-export const emptyScan = (): Reply => array([bulk(Buffer.from('0')), array([])]);
+/** A full element scan of a large container takes at most about this many calls. */
+export const elementScanCallsMax = 64;
 
 /**
- * One HSCAN/ZSCAN call over a container's `size` fields in a stable order: small containers
- * in one reply; larger ones walk the order by position, where a field deleted mid-scan can
- * make one later field be skipped (see the report).
+ * The elements one HSCAN/SSCAN call visits: all of them when `whole` (cursor 0 next), else
+ * the next batch by position in `elements`' order, the cursor being the position. Each call
+ * skips `cursor` elements; batches of at least size/elementScanCallsMax keep a full scan
+ * O(size * elementScanCallsMax) instead of O(size^2 / COUNT). An element deleted mid-scan
+ * can make one later element be skipped.
  */
-export function scanFields<T>(o: ScanOptions, size: number, items: Iterable<T>, name: (it: T) => string, render: (it: T) => readonly Reply[]): Reply {
-  const out: Reply[] = [];
+export function scanWindow<T>(elements: Iterable<T>, size: number, o: ScanOptions, whole: boolean): { items: T[]; next: number } {
+  const start = whole ? 0 : o.cursor;
+  const end = whole ? size : o.cursor + Math.max(o.count, Math.ceil(size / elementScanCallsMax));
+  const items: T[] = [];
   let i = 0;
-  const whole = size <= scanWholeFieldsMax;
-  // Each call skips `cursor` fields; batches of at least size/scanCallsMax keep a full
-  // scan O(size * scanCallsMax) instead of O(size^2 / COUNT).
-  const batch = Math.max(o.count, Math.ceil(size / scanCallsMax));
-  const end = whole ? size : o.cursor + batch;
-  for (const it of items) {
+  for (const x of elements) {
     if (i >= end) break;
-    if (i++ < o.cursor && !whole) continue;
-    if (o.match !== null && !globMatch(o.match, name(it))) continue;
-    out.push(...render(it));
+    if (i++ >= start) items.push(x);
   }
-  const next = end >= size ? 0 : end;
-  return array([bulk(Buffer.from(String(next))), array(out)]);
+  return { items, next: end >= size ? 0 : end };
 }
+
+/** A scan reply: the next cursor and the elements. */
+export const scanReply = (next: number, items: Reply[]): Reply => array([bulk(Buffer.from(String(next))), array(items)]);
 
 /**
  * SCAN walks the db's key array from the end towards index 0. Deletes swap the *last*
@@ -250,7 +269,7 @@ export const scan: Handler = (s, argv) => {
     out.push(bulk(keyBuf(k)));
   }
   const next = i < 0 ? 0 : i + 1;
-  return array([bulk(Buffer.from(String(next))), array(out)]);
+  return scanReply(next, out);
 };
 
 export const randomkey: Handler = (s) => {

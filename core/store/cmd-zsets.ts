@@ -1,7 +1,8 @@
 // Sorted set commands (t_zset.c), over values.ts's sorted array.
 
 import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, ZERO, type Reply } from '../../net/reply';
-import { emptyScan, parseScan, scanFields } from './cmd-keys';
+import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
+import { globMatch } from './glob';
 import { formatDouble17g, parseDouble, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { E, key, keyBuf, lookupTyped, upper } from './util';
@@ -435,15 +436,22 @@ export const zpopmax: Handler = (s, argv) => zpop(s, argv, true);
  * lookup, as redis's scanGenericCommand does: a missing key answers an empty scan whatever
  * follows the cursor, and WRONGTYPE wins over a syntax error; only the cursor is checked first.
  */
+/**
+ * Sorted sets up to this many members answer ZSCAN in one reply with cursor 0, as Redis does
+ * for listpack-encoded ones (zset-max-listpack-entries 128).
+ */
+export const zscanWholeMembersMax = 128;
+
+/** ZSCAN: small sets in one reply; larger ones walk score order (scanWindow). */
 export const zscan: Handler = (s, argv) => {
-  const o = parseScan(argv, 2, false);
-  if (o === E.invalidCursor) return o;
-  const t = lookupTyped(s, key(argv[1]!), 'zset');
-  if (t === 'wrongtype') return E.wrongType;
-  if (t === undefined) return emptyScan();
-  if ('t' in o) return o;
+  const p = parseElementScan(argv, () => lookupTyped(s, key(argv[1]!), 'zset'));
+  if ('t' in p) return p;
+  const z = p.v.v.sorted;
+  const w = scanWindow(z, z.length, p.o, z.length <= zscanWholeMembersMax);
+  const out: Reply[] = [];
   // Scores as the listpack holds them: text in 7.0's %.17g, a bulk string even under RESP3.
-  return scanFields(o, t.v.sorted.length, t.v.sorted, (it) => it.member, (it) => [bulk(keyBuf(it.member)), bulk(Buffer.from(formatDouble17g(it.score)))]);
+  for (const it of w.items) if (p.o.match === null || globMatch(p.o.match, it.member)) out.push(bulk(keyBuf(it.member)), bulk(Buffer.from(formatDouble17g(it.score))));
+  return scanReply(w.next, out);
 };
 
 // ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE (zunionInterDiffGenericCommand). The read forms

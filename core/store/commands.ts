@@ -177,7 +177,21 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('srem', -3, DF, K1, st.srem),
   cmd('smembers', 2, R, K1, st.smembers),
   cmd('sismember', 3, RF, K1, st.sismember),
+  cmd('smismember', -3, RF, K1, st.smismember),
   cmd('scard', 2, RF, K1, st.scard),
+  cmd('smove', 4, DF, K12, st.smove),
+  cmd('sinter', -2, R, KALL, st.sinter),
+  cmd('sunion', -2, R, KALL, st.sunion),
+  cmd('sdiff', -2, R, KALL, st.sdiff),
+  cmd('sinterstore', -3, W, KALL, st.sinterstore),
+  cmd('sunionstore', -3, W, KALL, st.sunionstore),
+  cmd('sdiffstore', -3, W, KALL, st.sdiffstore),
+  cmd('spop', -2, DF, K1, st.spop),
+  cmd('srandmember', -2, R, K1, st.srandmember),
+  cmd('sscan', -3, R, K1, st.sscan),
+  // numkeys-prefixed keys: Redis 7.0 too reports 0 0 0 (and the movablekeys flag, which this
+  // table has no way to say); a read command's keys are never needed from the table.
+  cmd('sintercard', -3, R, K0, st.sintercard),
   // JSON documents (RedisJSON)
   cmd('json.set', -4, W, K1, j.jsonSet),
   cmd('json.get', -2, R, K1, j.jsonGet),
