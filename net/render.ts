@@ -38,6 +38,7 @@ function itemsOf(r: Reply): readonly Reply[] | null {
     case 'push':
       return r.items;
     case 'map':
+    case 'pairs':
       return r.entries.flatMap(([k, v]) => [k, v]);
     default:
       return null;
@@ -69,6 +70,7 @@ function formatTty(r: Reply, prefix: string): string {
     case 'set':
     case 'push':
     case 'map':
+    case 'pairs':
       return formatArray(itemsOf(r)!, prefix);
     default:
       return unreachableReply(r);

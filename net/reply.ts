@@ -25,6 +25,11 @@ export type Reply =
   | { readonly t: 'double'; readonly d: number }
   /** RESP3 map; RESP2 sends a flat array k1 v1 k2 v2 ... */
   | { readonly t: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
+  /**
+   * Pairs (ZRANGE ... WITHSCORES, HRANDFIELD ... WITHVALUES): RESP3 an array of two-element
+   * arrays, RESP2 a flat array a1 b1 a2 b2 ..., as Redis 7 answers.
+   */
+  | { readonly t: 'pairs'; readonly entries: readonly (readonly [Reply, Reply])[] }
   /** RESP3 set; RESP2 sends an array. */
   | { readonly t: 'set'; readonly items: readonly Reply[] }
   /** RESP3 boolean; RESP2 sends integer 1 or 0. */
@@ -65,13 +70,15 @@ export function canonicalReply(r: Reply): Reply {
     case 'push':
       return { t: r.t, items: r.items.map(canonicalReply) };
     case 'map':
-      return { t: 'map', entries: r.entries.map(([k, v]) => [canonicalReply(k), canonicalReply(v)] as const) };
+    case 'pairs':
+      return { t: r.t, entries: r.entries.map(([k, v]) => [canonicalReply(k), canonicalReply(v)] as const) };
     default:
       return r;
   }
 }
 export const array = (items: readonly Reply[]): Reply => ({ t: 'array', items });
 export const double = (d: number): Reply => ({ t: 'double', d });
+export const pairs = (entries: readonly (readonly [Reply, Reply])[]): Reply => ({ t: 'pairs', entries });
 
 /** Redis's own error words, so clients that match on them (ioredis does) behave. */
 export const Errors = {

@@ -1,6 +1,6 @@
 // Hash commands (t_hash.c). Fields keep insertion order, as redis's listpack encoding does.
 
-import { array, bulk, EMPTY_ARRAY, err, int, NULL, OK, ONE, ZERO, type Reply } from '../../net/reply';
+import { array, bulk, EMPTY_ARRAY, err, int, NULL, OK, ONE, pairs, ZERO, type Reply } from '../../net/reply';
 import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
 import { globMatch } from './glob';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
@@ -233,12 +233,8 @@ function distinctDraws(s: StoreOps, fields: FieldValue[], count: number): FieldV
   return fields.slice(0, count);
 }
 
-/** Fields, each followed by its value with WITHVALUES (flat, as ZRANGE WITHSCORES here). */
+/** Fields; WITHVALUES pairs each with its value (RESP3: [field, value] arrays, as Redis 7). */
 function fieldsReply(fields: readonly FieldValue[], withValues: boolean): Reply {
-  const out: Reply[] = [];
-  for (const [f, v] of fields) {
-    out.push(bulk(keyBuf(f)));
-    if (withValues) out.push(bulk(v));
-  }
-  return array(out);
+  if (withValues) return pairs(fields.map(([f, v]) => [bulk(keyBuf(f)), bulk(v)] as const));
+  return array(fields.map(([f]) => bulk(keyBuf(f))));
 }

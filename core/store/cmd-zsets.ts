@@ -1,6 +1,6 @@
 // Sorted set commands (t_zset.c), over values.ts's sorted array.
 
-import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, ZERO, type Reply } from '../../net/reply';
+import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, pairs, ZERO, type Reply } from '../../net/reply';
 import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
 import { globMatch } from './glob';
 import { formatDouble17g, parseDouble, parseIntArg } from './numbers';
@@ -226,14 +226,11 @@ function parseRangeOptions(argv: readonly Buffer[], from: number, q: RangeQuery,
   return null;
 }
 
+/** Members; WITHSCORES pairs each with its score (RESP3: [member, score] arrays, as Redis 7). */
 function emit(items: readonly ZItem[], withScores: boolean): Reply {
   if (items.length === 0) return EMPTY_ARRAY;
-  const out: Reply[] = [];
-  for (const it of items) {
-    out.push(bulk(keyBuf(it.member)));
-    if (withScores) out.push(double(it.score));
-  }
-  return array(out);
+  if (withScores) return pairs(items.map((it) => [bulk(keyBuf(it.member)), double(it.score)] as const));
+  return array(items.map((it) => bulk(keyBuf(it.member))));
 }
 
 /** Apply LIMIT to an ordered candidate list (negative offset: nothing; negative count: all). */
@@ -424,7 +421,9 @@ function zpop(s: StoreOps, argv: readonly Buffer[], max: boolean): Reply {
   const taken = max ? z.sorted.slice(z.sorted.length - n).reverse() : z.sorted.slice(0, n);
   for (const it of taken) zsetDel(z, it.member);
   s.wrote(t.e);
-  return emit(taken, true);
+  // With a count the reply is pairs (nested under RESP3); without, a flat member, score.
+  if (argv.length === 3) return emit(taken, true);
+  return array([bulk(keyBuf(taken[0]!.member)), double(taken[0]!.score)]);
 }
 
 export const zpopmin: Handler = (s, argv) => zpop(s, argv, false);

@@ -83,6 +83,8 @@ export class ReplyWriter {
         return this.writeItems(proto === 3 ? 0x3e /* > */ : 0x2a, r.items, proto, depth);
       case 'map':
         return this.writeMap(r.entries, proto, depth);
+      case 'pairs':
+        return this.writePairs(r.entries, proto, depth);
       case 'double':
         return this.writeDouble(r.d, proto);
       case 'bool':
@@ -217,6 +219,17 @@ export class ReplyWriter {
   private writeItems(type: number, items: readonly Reply[], proto: Proto, depth: number): void {
     this.writeHeader(type, items.length);
     for (const item of items) this.writeReply(item, proto, depth + 1);
+  }
+
+  private writePairs(entries: readonly (readonly [Reply, Reply])[], proto: Proto, depth: number): void {
+    this.writeHeader(0x2a, proto === 3 ? entries.length : entries.length * 2);
+    // RESP3 nests each pair one level deeper.
+    const inner = proto === 3 ? depth + 2 : depth + 1;
+    for (const [a, b] of entries) {
+      if (proto === 3) this.writeHeader(0x2a, 2);
+      this.writeReply(a, proto, inner);
+      this.writeReply(b, proto, inner);
+    }
   }
 
   private writeMap(entries: readonly (readonly [Reply, Reply])[], proto: Proto, depth: number): void {

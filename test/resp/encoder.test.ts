@@ -96,6 +96,8 @@ function canonical(r: Reply): unknown {
       return { t: r.t, items: r.items.map(canonical) };
     case 'map':
       return { t: 'map', entries: r.entries.map(([k, v]) => [canonical(k), canonical(v)]) };
+    case 'pairs':
+      return { t: 'pairs', entries: r.entries.map(([k, v]) => [canonical(k), canonical(v)]) };
     case 'simple':
     case 'error':
     case 'null':
@@ -126,6 +128,8 @@ function expected3(r: Reply): Reply {
       return { t: r.t, items: r.items.map(expected3) };
     case 'map':
       return { t: 'map', entries: r.entries.map(([k, v]) => [expected3(k), expected3(v)] as const) };
+    case 'pairs':
+      return { t: 'array', items: r.entries.map(([a, b]): Reply => ({ t: 'array', items: [expected3(a), expected3(b)] })) };
     default:
       return r;
   }
@@ -142,6 +146,7 @@ function expected2(r: Reply): Reply {
     case 'push':
       return { t: 'array', items: r.items.map(expected2) };
     case 'map':
+    case 'pairs':
       return { t: 'array', items: r.entries.flatMap(([k, v]) => [expected2(k), expected2(v)]) };
     case 'bool':
       return { t: 'int', n: r.v ? 1 : 0 };
@@ -177,6 +182,7 @@ const { reply: replyArb } = fc.letrec<{ reply: Reply; leaf: Reply; aggregate: Re
     fc.array(tie('reply'), { maxLength: 4 }).map((items): Reply => ({ t: 'set', items })),
     fc.array(tie('reply'), { maxLength: 4 }).map((items): Reply => ({ t: 'push', items })),
     fc.array(fc.tuple(tie('reply'), tie('reply')), { maxLength: 3 }).map((entries): Reply => ({ t: 'map', entries })),
+    fc.array(fc.tuple(tie('reply'), tie('reply')), { maxLength: 3 }).map((entries): Reply => ({ t: 'pairs', entries })),
   ),
 }));
 
@@ -193,7 +199,7 @@ describe('encodeReply -> RespReplyParser round trip', () => {
     );
   });
 
-  it('RESP2 reads back redis downgrades: map -> flat array, set/push -> array, bool -> int, double/verbatim -> bulk', () => {
+  it('RESP2 reads back redis downgrades: map and pairs -> flat array, set/push -> array, bool -> int, double/verbatim -> bulk', () => {
     fc.assert(
       fc.property(replyArb, (r) => {
         const parser = new RespReplyParser();

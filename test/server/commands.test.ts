@@ -106,6 +106,10 @@ describe('data commands over TLS with ioredis', () => {
       c.socket.write('*4\r\n$4\r\nHSET\r\n$2\r\nr3\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$7\r\nHGETALL\r\n$2\r\nr3\r\n*2\r\n$3\r\nGET\r\n$7\r\nmissing\r\n');
       const all = await c.waitFor(/_\r\n$/);
       expect(all).toContain(':1\r\n%1\r\n$1\r\nf\r\n$1\r\nv\r\n_\r\n'); // int, map, RESP3 null
+      // WITHSCORES pairs nest under RESP3 (Redis 7); ZPOPMIN without a count stays flat.
+      c.socket.write('ZADD z3 1 a 2.5 b\r\nZRANGE z3 0 -1 WITHSCORES\r\nZPOPMIN z3 1\r\nZPOPMIN z3\r\nPING\r\n');
+      const z = await c.waitFor(/\+PONG\r\n$/);
+      expect(z.slice(all.length)).toBe(':2\r\n*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n*1\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n+PONG\r\n');
     } finally {
       c.socket.destroy();
     }

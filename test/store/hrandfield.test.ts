@@ -12,9 +12,9 @@ const T0 = 1_000_000;
 const mk = (seed: number): Store => new Store({ maxmemoryBytes: 0, policy: 'noeviction', rng: seededRng(seed) });
 const run = (s: Store, ...a: string[]) => s.execute(a.map((x) => Buffer.from(x, 'latin1')), T0, { db: 0, user: null });
 
-/** The bulk strings of an array reply (or of a single bulk reply). */
+/** The bulk strings of an array or pairs reply, flattened as RESP2 sends it (or of a single bulk reply). */
 function strings(r: Reply): string[] {
-  const items = r.t === 'array' ? r.items : [r];
+  const items = r.t === 'array' ? r.items : r.t === 'pairs' ? r.entries.flat() : [r];
   return items.map((x) => {
     const b = bulkBytes(x);
     if (b === null) throw new Error(`not a bulk string: ${JSON.stringify(x)}`);
