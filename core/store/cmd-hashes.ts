@@ -138,8 +138,13 @@ export const hincrby: Handler = (s, argv) => {
   return { t: 'int', n: intValue(next) };
 };
 
+/** HINCRBYFLOAT refuses an infinite increment itself, before the sum (INCRBYFLOAT does not). */
+const incrNanOrInf = err('ERR value is NaN or Infinity');
+
 export const hincrbyfloat: Handler = (s, argv) => {
-  if (parseDouble(argv[3]!) === null) return E.notFloat;
+  const incr = parseDouble(argv[3]!);
+  if (incr === null) return E.notFloat;
+  if (!Number.isFinite(incr)) return incrNanOrInf;
   const t = lookupTyped(s, key(argv[1]!), 'hash');
   if (t === 'wrongtype') return E.wrongType;
   const old = t?.v.m.get(key(argv[2]!)) ?? Buffer.from('0');
