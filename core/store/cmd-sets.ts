@@ -108,6 +108,12 @@ export const smove: Handler = (s, argv) => {
   if (dst !== undefined && dst.e === src.e) return src.v.s.has(member) ? ONE : ZERO;
   if (!setRem(src.v, member)) return ZERO;
   s.wrote(src.e);
+  if (dst !== undefined && dst.v.s.has(member)) {
+    // The destination does not change: logged as the SREM it amounts to, so a WATCH of the
+    // destination stays valid (Redis signals only the source then).
+    s.propagate([[SREM, argv[1]!, argv[3]!]]);
+    return ONE;
+  }
   const v = dst?.v ?? newSet();
   const e = dst?.e ?? s.create(dk, v, Infinity);
   setAdd(v, member);

@@ -80,6 +80,15 @@ describe('effect replication', () => {
     expect(show(s, T0, 'EXISTS', 'd')).toBe('(integer) 0');
   });
 
+  it('SMOVE of a member the destination already has logs only the SREM (a WATCH of the destination holds)', () => {
+    const s = mk();
+    run(s, T0, 'SADD', 'src', 'a', 'b');
+    run(s, T0, 'SADD', 'dst', 'a');
+    expect(muts(s, T0, 'SMOVE', 'src', 'dst', 'a')).toEqual(['0:SREM src a']);
+    expect(muts(s, T0, 'SMOVE', 'src', 'dst', 'b')).toEqual(['0:SMOVE src dst b']);
+    expect(show(s, T0, 'EXISTS', 'src')).toBe('(integer) 0');
+  });
+
   it('mutations carry their database', () => {
     const s = mk();
     const session: Session = { db: 0, user: null };
