@@ -15,6 +15,7 @@ import * as st from './cmd-sets';
 import * as s from './cmd-strings';
 import * as u from './cmd-users';
 import * as z from './cmd-zsets';
+import { parseIntArg } from './numbers';
 import type { CommandFlag, CommandSpec, Handler } from './types';
 
 export type StoreCommand = CommandSpec<Handler>;
@@ -34,8 +35,10 @@ function cmd(
   flags: readonly CommandFlag[],
   keys: readonly [number, number, number],
   handler: Handler,
+  numkeysAt?: number,
 ): StoreCommand {
-  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], keyStep: keys[2], roles: rolesFor(flags), handler };
+  const c = { name, arity, flags, firstKey: keys[0], lastKey: keys[1], keyStep: keys[2], roles: rolesFor(flags), handler };
+  return numkeysAt === undefined ? c : { ...c, numkeysAt };
 }
 
 const K1 = [1, 1, 1] as const;
@@ -167,9 +170,9 @@ export const commandTable: readonly StoreCommand[] = [
   // first/last/step (1 1 1) says; their sources follow numkeys, which this table cannot
   // express (redis flags them movablekeys). What the Core asks of keys (WATCH, blocked
   // clients) it asks of mutations, and these log DEL dst + ZADD dst, so it sees exactly dst.
-  cmd('zunionstore', -4, W, K1, z.zunionstore),
-  cmd('zinterstore', -4, W, K1, z.zinterstore),
-  cmd('zdiffstore', -4, W, K1, z.zdiffstore),
+  cmd('zunionstore', -4, W, K1, z.zunionstore, 2),
+  cmd('zinterstore', -4, W, K1, z.zinterstore, 2),
+  cmd('zdiffstore', -4, W, K1, z.zdiffstore, 2),
   cmd('zpopmin', -2, DF, K1, z.zpopmin),
   cmd('zpopmax', -2, DF, K1, z.zpopmax),
   // sets
@@ -191,7 +194,7 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('sscan', -3, R, K1, st.sscan),
   // numkeys-prefixed keys: Redis 7.0 too reports 0 0 0 (and the movablekeys flag, which this
   // table has no way to say); a read command's keys are never needed from the table.
-  cmd('sintercard', -3, R, K0, st.sintercard),
+  cmd('sintercard', -3, R, K0, st.sintercard, 1),
   // JSON documents (RedisJSON)
   cmd('json.set', -4, W, K1, j.jsonSet),
   cmd('json.get', -2, R, K1, j.jsonGet),
@@ -245,11 +248,17 @@ export function findCommand(nameLatin1: string): StoreCommand | undefined {
   return commandIndex.get(nameLatin1) ?? commandIndex.get(nameLatin1.toLowerCase());
 }
 
-/** redis's getKeysFromCommand for the table's simple key specs. */
+/** redis's getKeysFromCommand for the table's key specs: fixed positions, then numkeys keys. */
 export function commandKeys(c: CommandSpec<unknown>, argv: readonly Buffer[]): Buffer[] {
-  if (c.firstKey === 0) return [];
-  const last = c.lastKey < 0 ? argv.length + c.lastKey : c.lastKey;
   const out: Buffer[] = [];
-  for (let i = c.firstKey; i <= last && i < argv.length; i += c.keyStep) out.push(argv[i]!);
+  if (c.firstKey !== 0) {
+    const last = c.lastKey < 0 ? argv.length + c.lastKey : c.lastKey;
+    for (let i = c.firstKey; i <= last && i < argv.length; i += c.keyStep) out.push(argv[i]!);
+  }
+  if (c.numkeysAt !== undefined && c.numkeysAt < argv.length) {
+    const n = parseIntArg(argv[c.numkeysAt]!);
+    // A bad count names no keys (the command itself answers the error).
+    if (n !== null && n > 0) for (let i = c.numkeysAt + 1; i <= c.numkeysAt + n && i < argv.length; i++) out.push(argv[i]!);
+  }
   return out;
 }

@@ -137,6 +137,12 @@ export interface CommandSpec<H = Handler> {
   readonly firstKey: number;
   readonly lastKey: number;
   readonly keyStep: number;
+  /**
+   * For commands whose keys follow a count (ZUNION, LMPOP: Redis's movablekeys): the argv
+   * index of that numkeys argument; its keys are the next numkeys arguments, after any the
+   * fixed positions name (ZUNIONSTORE's destination). Absent for every other command.
+   */
+  readonly numkeysAt?: number;
   readonly roles: readonly Role[];
   readonly handler: H;
 }

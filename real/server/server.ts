@@ -693,7 +693,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const sub = (args[0] ?? '').toLowerCase();
     const specs = [...commandTable.values()].filter((c) => !c.name.startsWith('ksuser.') && c.name !== 'ksrestore');
     const entry = (c: (typeof specs)[number]): Reply =>
-      array([bulkStr(c.name), int(c.arity), array(c.flags.map((f) => simple(f))), int(c.firstKey), int(c.lastKey), int(c.keyStep)]);
+      array([bulkStr(c.name), int(c.arity), array([...c.flags, ...(c.numkeysAt === undefined ? [] : ['movablekeys'])].map((f) => simple(f))), int(c.firstKey), int(c.lastKey), int(c.keyStep)]);
     if (sub === '') return array(specs.map(entry));
     if (sub === 'count') return int(specs.length);
     if (sub === 'info') return array(args.slice(1).map((n) => {
@@ -820,8 +820,7 @@ function totalKeys(core: Core): number {
 }
 
 /** COMMAND GETKEYS name arg...: the key arguments of a data command, as the table names them
- *  (and SORT's STORE destination, which sits at no fixed position). Commands whose keys follow a
- *  numkeys argument (ZUNIONSTORE...) list only what the table names: their first key. */
+ *  (fixed positions and numkeys keys), and SORT's STORE destination, which sits anywhere. */
 function commandGetKeys(cmdArgv: readonly Buffer[]): Reply {
   if (cmdArgv.length < 2) return err(Errors.wrongArity('command|getkeys'));
   const spec = findCommand(cmdArgv[0]!.toString('latin1').toLowerCase());

@@ -44,6 +44,7 @@ describe('data commands over TLS with ioredis', () => {
       expect(usec).toBeLessThan(1_000_000);
       expect(await r.call('COMMAND', 'GETKEYS', 'MSET', 'a', '1', 'b', '2')).toEqual(['a', 'b']);
       expect(await r.call('COMMAND', 'GETKEYS', 'SORT', 'l', 'BY', 'x', 'STORE', 'd1', 'STORE', 'd2')).toEqual(['l', 'd2']);
+      expect(await r.call('COMMAND', 'GETKEYS', 'ZUNIONSTORE', 'dst', '2', 'z1', 'z2', 'WEIGHTS', '1', '2')).toEqual(['dst', 'z1', 'z2']);
       await expect(r.call('COMMAND', 'GETKEYS', 'NOSUCH', 'a')).rejects.toThrow(/Invalid command specified/);
       await expect(r.call('COMMAND', 'GETKEYS', 'GET')).rejects.toThrow(/wrong number of arguments/);
 
