@@ -21,7 +21,7 @@ import { commandKeys, commandTable, findCommand, type EvictionPolicy, type UserR
 import { globMatch } from '../../core/store/glob';
 import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
-import { nodeId, type NodeId } from '../../net/types';
+import { assert, nodeId, type NodeId } from '../../net/types';
 import { RealDisk } from '../disk';
 import { Driver } from '../driver';
 import { ensurePki } from '../pki/index';
@@ -460,7 +460,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return r;
     };
     if (!spec || spec.name === 'ksrestore' || spec.name.startsWith('ksuser.')) {
-      if (spec === undefined && serverOnlyCommands.has(name)) return fail(err(`ERR Command '${name}' cannot be used inside MULTI in Keepsake (only data commands are transactional)`));
+      const local = queueableServerCommands.get(name);
+      if (spec === undefined && local !== undefined) {
+        if (argv.length < local[0] || argv.length > local[1]) return fail(err(Errors.wrongArity(name)));
+        if (queue.length >= multiCommandsMax) return fail(err(`ERR too many commands queued in MULTI (at most ${multiCommandsMax})`));
+        queue.push(argv.map((a) => Buffer.from(a)));
+        return simple('QUEUED');
+      }
+      if (spec === undefined && serverOnlyCommands.has(name)) return fail(err(`ERR Command '${name}' cannot be used inside MULTI in Keepsake (only data commands and ${[...queueableServerCommands.keys()].join('/').toUpperCase()} are transactional)`));
       return fail(err(Errors.unknownCommand(argv[0]!.toString('latin1'), argv.slice(1, 20).map((a) => a.toString('latin1').slice(0, 128)))));
     }
     if (spec.arity >= 0 ? argv.length !== spec.arity : argv.length < -spec.arity) return fail(err(Errors.wrongArity(name)));
@@ -480,9 +487,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     s.multiError = false;
     s.watches = [];
     if (aborted) return err('EXECABORT Transaction discarded because of previous errors.');
-    const { reply, offset } = await viaCore((req) => ({ type: 'c.exec', req, commands, db: s.db, user: s.user, ack: s.ack, watches }));
+    // The Core runs the data commands as one; the stateless server commands queued among them
+    // (PING, ECHO, TIME, INFO, LASTSAVE) are answered here, in their places, once it has.
+    const isLocal = (c: readonly Buffer[]): boolean => queueableServerCommands.has(c[0]!.toString('latin1').toLowerCase());
+    const dataCommands = commands.some(isLocal) ? commands.filter((c) => !isLocal(c)) : commands;
+    const { reply, offset } = await viaCore((req) => ({ type: 'c.exec', req, commands: dataCommands, db: s.db, user: s.user, ack: s.ack, watches }));
     if (offset > s.lastOffset) s.lastOffset = offset;
-    return reply;
+    if (dataCommands === commands || reply.t !== 'array') return reply;
+    let next = 0;
+    return array(commands.map((c) => (isLocal(c) ? localReply(conn, c) : reply.items[next++]!)));
+  }
+
+  /** A queueable server command's reply at EXEC (each of them answers synchronously). */
+  function localReply(conn: Connection, argv: Buffer[]): Reply {
+    const r = serverCommand(conn, argv[0]!.toString('latin1').toLowerCase(), argv);
+    assert(r !== null && !(r instanceof Promise), 'a queueable server command answers synchronously');
+    return r;
   }
 
   async function watchCommand(conn: Connection, argv: Buffer[]): Promise<Reply> {
@@ -794,6 +814,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
 /** Commands that are not allowed to be queued after MULTI (they change the connection, not data). */
 const transactionControl = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/**
+ * Server commands that may be queued in MULTI, with their argument counts (name included): they
+ * change nothing and answer synchronously, so EXEC answers them in place (see execCommand).
+ */
+const queueableServerCommands: ReadonlyMap<string, readonly [number, number]> = new Map([
+  ['ping', [1, 2]],
+  ['echo', [2, 2]],
+  ['time', [1, 1]],
+  ['info', [1, Infinity]],
+  ['lastsave', [1, 1]],
+] as const);
 const serverOnlyCommands = new Set(['ping', 'echo', 'auth', 'hello', 'select', 'client', 'config', 'command', 'info', 'wait', 'acl', 'save', 'bgsave', 'lastsave', 'unwatch', 'slowlog', 'monitor', 'time']);
 
 const evictionPolicyNames = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-ttl', 'allkeys-random'];
