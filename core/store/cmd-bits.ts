@@ -153,3 +153,46 @@ export const bitpos: Handler = (s, argv) => {
   // caller gave an explicit end.
   return want === 0 && !endGiven ? int(bytes.length * 8) : MINUS_ONE;
 };
+
+const bitopNotError = err('ERR BITOP NOT must be called with a single source key.');
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * BITOP AND|OR|XOR|NOT dest key...: the sources as strings (a missing key is empty, a shorter
+ * one is zero-padded); dest becomes the result, with no deadline, or is deleted when the result
+ * is empty. Replies the result's length. Replicates as it came: the follower has the sources.
+ */
+export const bitop: Handler = (s, argv) => {
+  const op = upper(argv[1]!);
+  if (op !== 'AND' && op !== 'OR' && op !== 'XOR' && op !== 'NOT') return E.syntax;
+  if (op === 'NOT' && argv.length !== 4) return bitopNotError;
+  const sources: Buffer[] = [];
+  let len = 0;
+  for (let i = 3; i < argv.length; i++) {
+    const t = lookupTyped(s, key(argv[i]!), 'string');
+    if (t === 'wrongtype') return E.wrongType;
+    const b = t === undefined ? NO_BYTES : strBuffer(t.v);
+    sources.push(b);
+    if (b.length > len) len = b.length;
+  }
+  const dk = key(argv[2]!);
+  if (len === 0) {
+    s.remove(dk);
+    return ZERO;
+  }
+  const out = Buffer.alloc(len);
+  const first = sources[0]!;
+  for (let i = 0; i < len; i++) {
+    // Bytes past a source's end are zero.
+    let x = first[i] ?? 0;
+    if (op === 'NOT') x = ~x & 0xff;
+    for (let j = 1; j < sources.length; j++) {
+      const y = sources[j]![i] ?? 0;
+      x = op === 'AND' ? x & y : op === 'OR' ? x | y : x ^ y;
+    }
+    out[i] = x;
+  }
+  s.remove(dk);
+  s.create(dk, strData(out, true), Infinity);
+  return int(len);
+};

@@ -73,6 +73,7 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('setbit', 4, W, K1, b.setbit),
   cmd('bitcount', -2, R, K1, b.bitcount),
   cmd('bitpos', -3, R, K1, b.bitpos),
+  cmd('bitop', -4, W, [2, -1, 1], b.bitop),
   cmd('incr', 2, WF, K1, s.incr),
   cmd('decr', 2, WF, K1, s.decr),
   cmd('incrby', 3, WF, K1, s.incrby),

@@ -64,6 +64,7 @@ const templates: Record<string, Parts> = {
   setrange: seq(k, one('0', '3', '-1'), v),
   substr: seq(k, n, n),
   getbit: seq(k, one('0', '7', '13', '100', '-1', 'x')),
+  bitop: seq(one('AND', 'OR', 'XOR', 'NOT', 'NAND'), k, many(k)),
   setbit: seq(k, one('0', '7', '13', '100', '-1', 'x'), one('0', '1', '2')),
   bitcount: seq(k, opt(seq(n, n, opt(one('BYTE', 'BIT', 'NIBBLE'))))),
   bitpos: seq(k, one('0', '1', '2'), opt(seq(n, opt(seq(n, opt(one('BYTE', 'BIT', 'NIBBLE'))))))),
