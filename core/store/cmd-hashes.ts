@@ -5,7 +5,7 @@ import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
 import { globMatch } from './glob';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
 import type { Handler } from './types';
-import { E, key, keyBuf, lookupTyped, upper } from './util';
+import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, parseRandCount } from './util';
 import { hashDel, hashSet, newHash, type HashVal } from './values';
 import type { StoreOps } from './types';
 
@@ -183,7 +183,6 @@ export const hscan: Handler = (s, argv) => {
  * first, so a count past this is refused rather than exhausting the heap.
  */
 export const hrandfieldRepeatsMax = 1 << 20;
-const rangeLongError = err(`ERR value is out of range, value must between ${-int64Max} and ${int64Max}`);
 
 /** HRANDFIELD key [count [WITHVALUES]] (hrandfieldCommand): fields drawn with s.randomInt. */
 export const hrandfield: Handler = (s, argv) => {
@@ -193,25 +192,20 @@ export const hrandfield: Handler = (s, argv) => {
     if (t === undefined) return NULL;
     return bulk(keyBuf(fieldAt(t.v, s.randomInt(t.v.m.size))));
   }
-  // Redis parses the count (over -LONG_MAX..LONG_MAX) before it looks at what follows.
-  const n = parseInt64(argv[2]!);
-  if (n === null) return E.notInteger;
-  if (n < -int64Max) return rangeLongError;
-  if (argv.length > 4 || (argv.length === 4 && upper(argv[3]!) !== 'WITHVALUES')) return E.syntax;
-  const withValues = argv.length === 4;
-  // Redis's guard against count * 2 overflowing the reply length.
-  if (withValues && (n < -int64Max / 2n || n > int64Max / 2n)) return err('ERR value is out of range');
+  const c = parseRandCount(argv, 'WITHVALUES');
+  if ('t' in c) return c;
+  const { n, withFlag: withValues } = c;
   const t = lookupTyped(s, key(argv[1]!), 'hash');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined || n === 0n) return EMPTY_ARRAY;
   const fields = [...t.v.m];
   if (n < 0n) {
     if (-n > BigInt(hrandfieldRepeatsMax)) return err(`ERR count too large (hrandfieldRepeatsMax ${hrandfieldRepeatsMax})`);
-    return fieldsReply(repeatedDraws(s, fields, Number(-n)), withValues);
+    return fieldsReply(drawRepeats(s, fields, Number(-n)), withValues);
   }
   // A count covering the whole hash answers it in its own order, as Redis does.
   if (n >= BigInt(fields.length)) return fieldsReply(fields, withValues);
-  return fieldsReply(distinctDraws(s, fields, Number(n)), withValues);
+  return fieldsReply(drawDistinct(s, fields, Number(n)), withValues);
 };
 
 /** The field at position i of the hash's order (O(i): a Map has no index). */
@@ -221,22 +215,6 @@ function fieldAt(h: HashVal, i: number): string {
 }
 
 type FieldValue = readonly [string, Buffer];
-
-/** `count` draws with replacement (a negative count: repeats allowed). */
-function repeatedDraws(s: StoreOps, fields: readonly FieldValue[], count: number): FieldValue[] {
-  const out: FieldValue[] = [];
-  for (let i = 0; i < count; i++) out.push(fields[s.randomInt(fields.length)]!);
-  return out;
-}
-
-/** `count` (< fields.length) distinct fields in random order: a partial Fisher-Yates shuffle. */
-function distinctDraws(s: StoreOps, fields: FieldValue[], count: number): FieldValue[] {
-  for (let i = 0; i < count; i++) {
-    const j = i + s.randomInt(fields.length - i);
-    [fields[i], fields[j]] = [fields[j]!, fields[i]!];
-  }
-  return fields.slice(0, count);
-}
 
 /** Fields; WITHVALUES pairs each with its value (RESP3: [field, value] arrays, as Redis 7). */
 function fieldsReply(fields: readonly FieldValue[], withValues: boolean): Reply {

@@ -3,7 +3,7 @@
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, OK, ZERO, type Reply } from '../../net/reply';
 import { int64Min, parseInt64, parseIntArg } from './numbers';
 import type { Entry, Handler, StoreOps } from './types';
-import { E, key, lookupTyped, rangeIndices, upper } from './util';
+import { E, firstTyped, key, keyBuf, lookupTyped, parseMpop, rangeIndices, upper } from './util';
 import { listElementBytes, listRecount, newList, type ListVal } from './values';
 
 /**
@@ -47,19 +47,47 @@ function pop(s: StoreOps, argv: readonly Buffer[], left: boolean): Reply {
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined) return hasCount ? NULL_ARRAY : NULL;
   if (hasCount && count === 0) return EMPTY_ARRAY;
-  const n = Math.min(count, t.v.a.length);
-  const taken: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    const b = left ? t.v.a.popFront()! : t.v.a.popBack()!;
-    t.v.bytes -= listElementBytes(b);
-    taken.push(b);
-  }
+  const taken = popElements(t.v, left, count);
   s.wrote(t.e);
   return hasCount ? array(taken.map(bulk)) : bulk(taken[0]!);
 }
 
+/** Remove up to `count` elements from the head (`left`) or the tail, in pop order. The caller writes. */
+function popElements(l: ListVal, left: boolean, count: number): Buffer[] {
+  const n = Math.min(count, l.a.length);
+  const taken: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = left ? l.a.popFront()! : l.a.popBack()!;
+    l.bytes -= listElementBytes(b);
+    taken.push(b);
+  }
+  return taken;
+}
+
 export const lpop: Handler = (s, argv) => pop(s, argv, true);
 export const rpop: Handler = (s, argv) => pop(s, argv, false);
+
+const LPOP = Buffer.from('LPOP');
+const RPOP = Buffer.from('RPOP');
+
+/**
+ * LMPOP numkeys key... LEFT|RIGHT [COUNT n] (mpopGenericCommand): pops from the first of the
+ * keys that exists (a key of another type before it is WRONGTYPE; one after it is never looked
+ * at). Logged as the LPOP or RPOP key n it amounts to, as Redis replicates it: the logged key
+ * is the one written, so WATCH and blocked clients see exactly it.
+ */
+export const lmpop: Handler = (s, argv) => {
+  const a = parseMpop(argv, ['LEFT', 'RIGHT'] as const);
+  if ('t' in a) return a;
+  const t = firstTyped(s, a.keys, 'list');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return NULL_ARRAY;
+  const left = a.where === 'LEFT';
+  const taken = popElements(t.v, left, a.count);
+  s.wrote(t.e);
+  s.propagate([[left ? LPOP : RPOP, t.kb, Buffer.from(String(taken.length))]]);
+  return array([bulk(keyBuf(t.e.key)), array(taken.map(bulk))]);
+};
 
 export const lrange: Handler = (s, argv) => {
   const start = parseIntArg(argv[2]!);

@@ -5,7 +5,7 @@ import { int64Max, parseInt64 } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
 import { globMatch } from './glob';
-import { E, key, keyBuf, lookupTyped, upper } from './util';
+import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, upper } from './util';
 import { newSet, setAdd, setRem, type SetVal } from './values';
 
 /**
@@ -212,21 +212,13 @@ function memberAt(v: SetVal, i: number): string {
 /** A member chosen uniformly with the store's generator (the set is not empty). */
 const randomMember = (s: StoreOps, v: SetVal): string => memberAt(v, s.randomInt(v.s.size));
 
-/** `count` (< size) distinct members chosen uniformly: a partial Fisher-Yates shuffle. */
-function randomDistinct(s: StoreOps, v: SetVal, count: number): string[] {
-  const all = [...v.s];
-  for (let i = 0; i < count; i++) {
-    const j = i + s.randomInt(all.length - i);
-    [all[i], all[j]] = [all[j]!, all[i]!];
-  }
-  return all.slice(0, count);
-}
+/** `count` (< size) distinct members chosen uniformly. */
+const randomDistinct = (s: StoreOps, v: SetVal, count: number): string[] => drawDistinct(s, [...v.s], count);
 
 /** `count` members chosen uniformly and independently (repeats possible). */
 function randomRepeats(s: StoreOps, v: SetVal, count: number): Reply[] {
   // One reply per member, shared by its repeats: the reply costs a pointer per pick.
-  const items = memberReplies([...v.s]);
-  return Array.from({ length: count }, () => items[s.randomInt(items.length)]!);
+  return drawRepeats(s, memberReplies([...v.s]), count);
 }
 
 /** SREMs removing `members` from `k`, in Redis's batches. */
@@ -300,14 +292,13 @@ export const srandmember: Handler = (s, argv) => {
   return array(memberReplies(randomDistinct(s, t.v, Number(count))));
 };
 
-const numkeysNotPositive = err('ERR numkeys should be greater than 0');
 const numkeysTooMany = err("ERR Number of keys can't be greater than number of args");
 const limitNegative = err("ERR LIMIT can't be negative");
 
 /** SINTERCARD numkeys key [key ...] [LIMIT limit]: the intersection's size, counting stops at limit (0: none). */
 export const sintercard: Handler = (s, argv) => {
   const numkeys = parseInt64(argv[1]!);
-  if (numkeys === null || numkeys < 1n) return numkeysNotPositive;
+  if (numkeys === null || numkeys < 1n) return E.numkeysNotPositive;
   if (numkeys > BigInt(argv.length - 2)) return numkeysTooMany;
   const keysEnd = 2 + Number(numkeys);
   let limit = 0;

@@ -1,11 +1,11 @@
 // Sorted set commands (t_zset.c), over values.ts's sorted array.
 
-import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, pairs, ZERO, type Reply } from '../../net/reply';
+import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, pairs, ZERO, type Reply } from '../../net/reply';
 import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
 import { globMatch } from './glob';
-import { formatDouble17g, parseDouble, parseIntArg } from './numbers';
+import { formatDouble17g, parseDouble, parseInt64, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
-import { E, key, keyBuf, lookupTyped, upper } from './util';
+import { drawDistinct, drawRepeats, E, firstTyped, key, keyBuf, lookupTyped, parseMpop, parseRandCount, upper } from './util';
 import { isStr, newZSet, zcmp, zLowerBound, zsetDel, zsetDelWhere, zsetFromSorted, zsetPut, type ZItem, type ZSetVal } from './values';
 
 const nanScore = err('ERR resulting score is not a number (NaN)');
@@ -416,10 +416,7 @@ function zpop(s: StoreOps, argv: readonly Buffer[], max: boolean): Reply {
   const t = lookupTyped(s, key(argv[1]!), 'zset');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined || count === 0) return EMPTY_ARRAY;
-  const z = t.v;
-  const n = Math.min(count, z.sorted.length);
-  const taken = max ? z.sorted.slice(z.sorted.length - n).reverse() : z.sorted.slice(0, n);
-  for (const it of taken) zsetDel(z, it.member);
+  const taken = popItems(t.v, max, count);
   s.wrote(t.e);
   // With a count the reply is pairs (nested under RESP3); without, a flat member, score.
   if (argv.length === 3) return emit(taken, true);
@@ -428,6 +425,67 @@ function zpop(s: StoreOps, argv: readonly Buffer[], max: boolean): Reply {
 
 export const zpopmin: Handler = (s, argv) => zpop(s, argv, false);
 export const zpopmax: Handler = (s, argv) => zpop(s, argv, true);
+
+/** Remove up to `count` items from the low (or, `max`, the high) end; in pop order. The caller writes. */
+function popItems(z: ZSetVal, max: boolean, count: number): ZItem[] {
+  const n = Math.min(count, z.sorted.length);
+  const taken = max ? z.sorted.slice(z.sorted.length - n).reverse() : z.sorted.slice(0, n);
+  for (const it of taken) zsetDel(z, it.member);
+  return taken;
+}
+
+const ZPOPMIN = Buffer.from('ZPOPMIN');
+const ZPOPMAX = Buffer.from('ZPOPMAX');
+
+/**
+ * ZMPOP numkeys key... MIN|MAX [COUNT n]: pops from the first of the keys that exists (a key of
+ * another type before it is WRONGTYPE; one after it is never looked at). Logged as the ZPOPMIN
+ * or ZPOPMAX key n it amounts to, as Redis replicates it: the logged key is the one written, so
+ * WATCH and blocked clients see exactly it. The reply nests [member, score] pairs even in RESP2.
+ */
+export const zmpop: Handler = (s, argv) => {
+  const a = parseMpop(argv, ['MIN', 'MAX'] as const);
+  if ('t' in a) return a;
+  const t = firstTyped(s, a.keys, 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined) return NULL_ARRAY;
+  const taken = popItems(t.v, a.where === 'MAX', a.count);
+  s.wrote(t.e);
+  s.propagate([[a.where === 'MAX' ? ZPOPMAX : ZPOPMIN, t.kb, Buffer.from(String(taken.length))]]);
+  const items = taken.map((it) => array([bulk(keyBuf(it.member)), double(it.score)]));
+  return array([bulk(keyBuf(t.e.key)), array(items)]);
+};
+
+/**
+ * The largest repeat count (a negative count) ZRANDMEMBER answers. Redis 7.0 takes any count
+ * up to LONG_MAX and streams the reply out as it builds it; a reply here is built whole
+ * first, so a count past this is refused rather than exhausting the heap.
+ */
+export const zrandmemberRepeatsMax = 1 << 20;
+
+/** ZRANDMEMBER key [count [WITHSCORES]] (zrandmemberCommand): members drawn with s.randomInt. */
+export const zrandmember: Handler = (s, argv) => {
+  if (argv.length === 2) {
+    const t = lookupTyped(s, key(argv[1]!), 'zset');
+    if (t === 'wrongtype') return E.wrongType;
+    if (t === undefined) return NULL;
+    return bulk(keyBuf(t.v.sorted[s.randomInt(t.v.sorted.length)]!.member));
+  }
+  const c = parseRandCount(argv, 'WITHSCORES');
+  if ('t' in c) return c;
+  const t = lookupTyped(s, key(argv[1]!), 'zset');
+  if (t === 'wrongtype') return E.wrongType;
+  if (t === undefined || c.n === 0n) return EMPTY_ARRAY;
+  const all = t.v.sorted;
+  if (c.n < 0n) {
+    if (-c.n > BigInt(zrandmemberRepeatsMax)) return err(`ERR count too large (zrandmemberRepeatsMax ${zrandmemberRepeatsMax})`);
+    return emit(drawRepeats(s, all, Number(-c.n)), c.withFlag);
+  }
+  // A count covering the whole set answers it all, from the highest score down: Redis's
+  // iterator (zuiInitIterator) starts at the tail.
+  if (c.n >= BigInt(all.length)) return emit(all.slice().reverse(), c.withFlag);
+  return emit(drawDistinct(s, all.slice(), Number(c.n)), c.withFlag);
+};
 
 
 /**
@@ -453,9 +511,8 @@ export const zscan: Handler = (s, argv) => {
   return scanReply(w.next, out);
 };
 
-// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE (zunionInterDiffGenericCommand). The read forms
-// (ZUNION, ZINTER, ZDIFF) are not in the table: it has no numkeys key spec, and their keys
-// are all reads (see commands.ts).
+// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE, their read forms ZUNION, ZINTER, ZDIFF, and
+// ZINTERCARD: one parser and one combiner (zunionInterDiffGenericCommand).
 
 type SetOp = 'union' | 'inter' | 'diff';
 type Aggregate = 'sum' | 'min' | 'max';
@@ -466,10 +523,18 @@ interface OpInput {
   weight: number;
 }
 
+/** Which command form: a STORE writes dst; a read may ask WITHSCORES; ZINTERCARD takes LIMIT only. */
+type SetOpForm = 'store' | 'read' | 'card';
+
 interface SetOpArgs {
   readonly inputs: OpInput[];
   aggregate: Aggregate;
+  withScores: boolean;
+  /** ZINTERCARD's LIMIT; 0: none. */
+  limit: number;
 }
+
+const limitNegative = err("ERR LIMIT can't be negative");
 
 const noScores: ReadonlyMap<string, number> = new Map();
 const ZADD = Buffer.from('ZADD');
@@ -503,14 +568,15 @@ function unreachableValue(x: never): never {
 
 /**
  * numkeys, the keys, then the options, in redis's order: a bad numkeys or too few arguments
- * before any lookup, WRONGTYPE before the options. WEIGHTS and AGGREGATE are not for ZDIFF.
+ * before any lookup, WRONGTYPE before the options. WEIGHTS and AGGREGATE are not for ZDIFF
+ * nor ZINTERCARD, WITHSCORES only for the read forms, LIMIT only for ZINTERCARD.
  */
-function parseSetOp(s: StoreOps, argv: readonly Buffer[], numAt: number, op: SetOp): SetOpArgs | Reply {
+function parseSetOp(s: StoreOps, argv: readonly Buffer[], numAt: number, op: SetOp, form: SetOpForm): SetOpArgs | Reply {
   const n = parseIntArg(argv[numAt]!);
   if (n === null) return E.notInteger;
   if (n < 1) return err(`ERR at least 1 input key is needed for '${argv[0]!.toString('latin1').toLowerCase()}' command`);
   if (n > argv.length - numAt - 1) return E.syntax;
-  const a: SetOpArgs = { inputs: [], aggregate: 'sum' };
+  const a: SetOpArgs = { inputs: [], aggregate: 'sum', withScores: false, limit: 0 };
   for (let i = 0; i < n; i++) {
     const scores = opScores(s, argv[numAt + 1 + i]!);
     if (scores === 'wrongtype') return E.wrongType;
@@ -519,16 +585,24 @@ function parseSetOp(s: StoreOps, argv: readonly Buffer[], numAt: number, op: Set
   for (let j = numAt + 1 + n; j < argv.length; j++) {
     const opt = upper(argv[j]!);
     const left = argv.length - j - 1;
-    if (op !== 'diff' && opt === 'WEIGHTS' && left >= n) {
+    const weighs = op !== 'diff' && form !== 'card';
+    if (weighs && opt === 'WEIGHTS' && left >= n) {
       for (const input of a.inputs) {
         const w = parseDouble(argv[++j]!);
         if (w === null) return err('ERR weight value is not a float');
         input.weight = w;
       }
-    } else if (op !== 'diff' && opt === 'AGGREGATE' && left >= 1) {
+    } else if (weighs && opt === 'AGGREGATE' && left >= 1) {
       const agg = upper(argv[++j]!).toLowerCase();
       if (agg !== 'sum' && agg !== 'min' && agg !== 'max') return E.syntax;
       a.aggregate = agg;
+    } else if (form === 'read' && opt === 'WITHSCORES') {
+      a.withScores = true;
+    } else if (form === 'card' && opt === 'LIMIT' && left >= 1) {
+      const l = parseInt64(argv[++j]!);
+      if (l === null || l < 0n) return limitNegative;
+      // Beyond any set's size a limit is no limit.
+      a.limit = l > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(l);
     } else return E.syntax;
   }
   return a;
@@ -605,7 +679,7 @@ function sortedItems(acc: Map<string, number>): ZItem[] {
 /** The STORE forms: the result replaces the destination (storeResult). */
 function setOpStore(op: SetOp): Handler {
   return (s, argv) => {
-    const a = parseSetOp(s, argv, 2, op);
+    const a = parseSetOp(s, argv, 2, op, 'store');
     if ('t' in a) return a;
     return storeResult(s, argv[1]!, sortedItems(combine(a, op)));
   };
@@ -636,3 +710,24 @@ function storeResult(s: StoreOps, dst: Buffer, items: ZItem[]): Reply {
 export const zunionstore = setOpStore('union');
 export const zinterstore = setOpStore('inter');
 export const zdiffstore = setOpStore('diff');
+
+/** ZUNION, ZINTER, ZDIFF numkeys key... [options] [WITHSCORES]: the result in (score, member) order. */
+function setOpRead(op: SetOp): Handler {
+  return (s, argv) => {
+    const a = parseSetOp(s, argv, 1, op, 'read');
+    if ('t' in a) return a;
+    return emit(sortedItems(combine(a, op)), a.withScores);
+  };
+}
+
+export const zunion = setOpRead('union');
+export const zinter = setOpRead('inter');
+export const zdiff = setOpRead('diff');
+
+/** ZINTERCARD numkeys key... [LIMIT limit]: the intersection's size, counted no further than limit. */
+export const zintercard: Handler = (s, argv) => {
+  const a = parseSetOp(s, argv, 1, 'inter', 'card');
+  if ('t' in a) return a;
+  const n = combine(a, 'inter').size;
+  return int(a.limit === 0 ? n : Math.min(n, a.limit));
+};

@@ -145,6 +145,9 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('ltrim', 4, D, K1, l.ltrim),
   cmd('lmove', 5, W, K12, l.lmove),
   cmd('rpoplpush', 3, W, K12, l.rpoplpush),
+  // Keys follow numkeys (Redis 7.0 reports 0 0 0 and movablekeys). Logged as the LPOP/RPOP
+  // on the one key it popped from, so what the Core asks of a mutation's keys sees that key.
+  cmd('lmpop', -4, D, K0, l.lmpop, 1),
   // sorted sets
   cmd('zadd', -4, WF, K1, z.zadd),
   cmd('zrem', -3, DF, K1, z.zrem),
@@ -168,14 +171,22 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('zscan', -3, R, K1, z.zscan),
   cmd('zrangestore', -5, W, K12, z.zrangestore),
   // numkeys commands: K1 is the destination, the only key they write, as redis's own
-  // first/last/step (1 1 1) says; their sources follow numkeys, which this table cannot
-  // express (redis flags them movablekeys). What the Core asks of keys (WATCH, blocked
+  // first/last/step (1 1 1) says; their sources follow numkeys (numkeysAt; COMMAND INFO
+  // adds movablekeys for it, as redis flags them). What the Core asks of keys (WATCH, blocked
   // clients) it asks of mutations, and these log DEL dst + ZADD dst, so it sees exactly dst.
   cmd('zunionstore', -4, W, K1, z.zunionstore, 2),
   cmd('zinterstore', -4, W, K1, z.zinterstore, 2),
   cmd('zdiffstore', -4, W, K1, z.zdiffstore, 2),
   cmd('zpopmin', -2, DF, K1, z.zpopmin),
   cmd('zpopmax', -2, DF, K1, z.zpopmax),
+  cmd('zrandmember', -2, R, K1, z.zrandmember),
+  // Keys follow numkeys, as for SINTERCARD below: 0 0 0 as Redis 7.0 reports. ZMPOP is logged
+  // as the ZPOPMIN/ZPOPMAX on the one key it popped from (see LMPOP).
+  cmd('zunion', -3, R, K0, z.zunion, 1),
+  cmd('zinter', -3, R, K0, z.zinter, 1),
+  cmd('zdiff', -3, R, K0, z.zdiff, 1),
+  cmd('zintercard', -3, R, K0, z.zintercard, 1),
+  cmd('zmpop', -4, D, K0, z.zmpop, 1),
   // sets
   cmd('sadd', -3, WF, K1, st.sadd),
   cmd('srem', -3, DF, K1, st.srem),
@@ -193,8 +204,8 @@ export const commandTable: readonly StoreCommand[] = [
   cmd('spop', -2, DF, K1, st.spop),
   cmd('srandmember', -2, R, K1, st.srandmember),
   cmd('sscan', -3, R, K1, st.sscan),
-  // numkeys-prefixed keys: Redis 7.0 too reports 0 0 0 (and the movablekeys flag, which this
-  // table has no way to say); a read command's keys are never needed from the table.
+  // numkeys-prefixed keys: Redis 7.0 too reports 0 0 0 (and movablekeys, which numkeysAt
+  // gives); a read command's keys are never needed from the table.
   cmd('sintercard', -3, R, K0, st.sintercard, 1),
   // JSON documents (RedisJSON)
   cmd('json.set', -4, W, K1, j.jsonSet),

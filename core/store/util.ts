@@ -1,6 +1,7 @@
 // Small helpers shared by the command handlers.
 
 import { err, Errors, type Reply } from '../../net/reply';
+import { int64Max, parseInt64 } from './numbers';
 import type { Entry, StoreOps } from './types';
 import { valueType, type HashVal, type JsonVal, type ListVal, type SetVal, type StrData, type ValueType, type ZSetVal } from './values';
 
@@ -36,6 +37,9 @@ export const E = {
   dbRange: err('ERR DB index is out of range'),
   minMaxNotFloat: err('ERR min or max is not a float'),
   minMaxNotLex: err('ERR min or max not valid string range item'),
+  numkeysNotPositive: err('ERR numkeys should be greater than 0'),
+  countNotPositive: err('ERR count should be greater than 0'),
+  rangeLong: err(`ERR value is out of range, value must between ${-int64Max} and ${int64Max}`),
 } as const;
 
 export const invalidExpire = (cmd: string): Reply => err(`ERR invalid expire time in '${cmd}' command`);
@@ -57,6 +61,84 @@ export function lookupTyped<K extends ValueType>(s: StoreOps, k: string, type: K
   if (e === undefined) return undefined;
   if (valueType(e.v) !== type) return 'wrongtype';
   return { e, v: e.v as ByType[K] };
+}
+
+/** The first of `keys` that exists, with its key bytes; WRONGTYPE when it, or one before it, holds another type. */
+export function firstTyped<K extends ValueType>(s: StoreOps, keys: readonly Buffer[], type: K): ({ readonly kb: Buffer; readonly e: Entry; readonly v: ByType[K] }) | undefined | 'wrongtype' {
+  for (const kb of keys) {
+    const t = lookupTyped(s, key(kb), type);
+    if (t === 'wrongtype') return t;
+    if (t !== undefined) return { kb, ...t };
+  }
+  return undefined;
+}
+
+/** LMPOP/ZMPOP's arguments after numkeys: the keys, the end to pop from, how many (1 without COUNT). */
+export interface MpopArgs<W extends string> {
+  readonly keys: readonly Buffer[];
+  readonly where: W;
+  readonly count: number;
+}
+
+/**
+ * numkeys key... WHERE [COUNT n], checked in lmpopGenericCommand's order: numkeys (a
+ * non-integer says the same), then WHERE, which must fall inside argv, then COUNT, at most once.
+ * Nothing is looked up, so these errors win over WRONGTYPE.
+ */
+export function parseMpop<W extends string>(argv: readonly Buffer[], ends: readonly W[]): MpopArgs<W> | Reply {
+  const numkeys = parseInt64(argv[1]!);
+  if (numkeys === null || numkeys < 1n) return E.numkeysNotPositive;
+  if (numkeys >= BigInt(argv.length - 2)) return E.syntax;
+  const whereAt = 2 + Number(numkeys);
+  const w = upper(argv[whereAt]!);
+  const where = ends.find((x) => x === w);
+  if (where === undefined) return E.syntax;
+  let count: number | null = null;
+  for (let j = whereAt + 1; j < argv.length; j++) {
+    if (count !== null || upper(argv[j]!) !== 'COUNT' || j + 1 >= argv.length) return E.syntax;
+    const c = parseInt64(argv[++j]!);
+    if (c === null || c < 1n) return E.countNotPositive;
+    // Beyond any container's size a count is all of it.
+    count = c > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(c);
+  }
+  return { keys: argv.slice(2, whereAt), where, count: count ?? 1 };
+}
+
+/** HRANDFIELD/ZRANDMEMBER key count [flag]: the count, and whether the flag (WITHVALUES, WITHSCORES) was given. */
+export interface RandCount {
+  readonly n: bigint;
+  readonly withFlag: boolean;
+}
+
+/**
+ * hrandfieldCommand and zrandmemberCommand parse alike: the count (over -LONG_MAX..LONG_MAX)
+ * before what follows it, then Redis's guard against count * 2 overflowing the reply length
+ * when the flag doubles it. Nothing is looked up yet.
+ */
+export function parseRandCount(argv: readonly Buffer[], flag: string): RandCount | Reply {
+  const n = parseInt64(argv[2]!);
+  if (n === null) return E.notInteger;
+  if (n < -int64Max) return E.rangeLong;
+  if (argv.length > 4 || (argv.length === 4 && upper(argv[3]!) !== flag)) return E.syntax;
+  const withFlag = argv.length === 4;
+  if (withFlag && (n < -int64Max / 2n || n > int64Max / 2n)) return err('ERR value is out of range');
+  return { n, withFlag };
+}
+
+/** `count` draws with replacement from `items` (not empty), with the store's generator. */
+export function drawRepeats<T>(s: StoreOps, items: readonly T[], count: number): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < count; i++) out.push(items[s.randomInt(items.length)]!);
+  return out;
+}
+
+/** `count` (< items.length) distinct items in random order: a partial Fisher-Yates shuffle of `items`, in place. */
+export function drawDistinct<T>(s: StoreOps, items: T[], count: number): T[] {
+  for (let i = 0; i < count; i++) {
+    const j = i + s.randomInt(items.length - i);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items.slice(0, count);
 }
 
 /** redis's normalisation of a [start, stop] index pair against a length; null = empty. */
