@@ -1,11 +1,11 @@
 // Set commands (t_set.c).
 
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, ONE, ZERO, type Reply } from '../../net/reply';
-import { int64Max, parseInt64 } from './numbers';
+import { parseInt64 } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
 import { globMatch } from './glob';
-import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, upper } from './util';
+import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, parseRandCount, upper } from './util';
 import { newSet, setAdd, setRem, type SetVal } from './values';
 
 /**
@@ -42,11 +42,6 @@ const SREM = Buffer.from('SREM');
 const DEL = Buffer.from('DEL');
 /** Redis replicates SPOP's picks as SREMs of at most this many members each. */
 const spopSremBatch = 1024;
-/**
- * Most picks SRANDMEMBER with a negative count answers. Redis has no bound below LONG_MAX and
- * streams the reply; we build it in memory first, so a huge count would exhaust the heap.
- */
-export const srandmemberRepeatsMax = 1 << 20;
 
 export const sadd: Handler = (s, argv) => {
   const k = key(argv[1]!);
@@ -265,8 +260,6 @@ export const spop: Handler = (s, argv) => {
   return { t: 'set', items: memberReplies(popped) };
 };
 
-const srandmemberCountRange = err(`ERR value is out of range, value must between -${int64Max} and ${int64Max}`);
-const srandmemberRepeatsRange = err(`ERR value is out of range, value must between -${srandmemberRepeatsMax} and ${int64Max}`);
 
 /**
  * SRANDMEMBER: without a count one member (nil if none); a count >= 0 asks for distinct
@@ -280,10 +273,9 @@ export const srandmember: Handler = (s, argv) => {
     if (t === 'wrongtype') return E.wrongType;
     return t === undefined ? NULL : bulk(keyBuf(randomMember(s, t.v)));
   }
-  const count = parseInt64(argv[2]!);
-  if (count === null) return E.notInteger;
-  if (count < -int64Max) return srandmemberCountRange;
-  if (count < -BigInt(srandmemberRepeatsMax)) return srandmemberRepeatsRange;
+  const c = parseRandCount(argv, null);
+  if ('t' in c) return c;
+  const count = c.n;
   const t = lookupTyped(s, key(argv[1]!), 'set');
   if (t === 'wrongtype') return E.wrongType;
   if (t === undefined || count === 0n) return EMPTY_ARRAY;

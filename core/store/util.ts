@@ -111,17 +111,27 @@ export interface RandCount {
 }
 
 /**
- * hrandfieldCommand and zrandmemberCommand parse alike: the count (over -LONG_MAX..LONG_MAX)
- * before what follows it, then Redis's guard against count * 2 overflowing the reply length
- * when the flag doubles it. Nothing is looked up yet.
+ * The largest repeat count (a negative count) HRANDFIELD, SRANDMEMBER and ZRANDMEMBER answer.
+ * Redis 7.0 takes any count up to LONG_MAX and streams the reply out as it builds it; a reply
+ * here is built whole first, so a count past this is refused rather than exhausting the heap.
  */
-export function parseRandCount(argv: readonly Buffer[], flag: string): RandCount | Reply {
+export const randomRepeatsMax = 1 << 20;
+const randomRepeatsRange = err(`ERR value is out of range, value must between -${randomRepeatsMax} and ${int64Max}`);
+
+/**
+ * hrandfieldCommand, srandmemberCommand and zrandmemberCommand parse alike: the count (over
+ * -LONG_MAX..LONG_MAX) before what follows it, then Redis's guard against count * 2
+ * overflowing the reply length when the flag doubles it, then our repeat cap. Nothing is
+ * looked up yet. `flag` null: the command takes no flag after the count.
+ */
+export function parseRandCount(argv: readonly Buffer[], flag: string | null): RandCount | Reply {
   const n = parseInt64(argv[2]!);
   if (n === null) return E.notInteger;
   if (n < -int64Max) return E.rangeLong;
-  if (argv.length > 4 || (argv.length === 4 && upper(argv[3]!) !== flag)) return E.syntax;
+  if (argv.length > 4 || (argv.length === 4 && (flag === null || upper(argv[3]!) !== flag))) return E.syntax;
   const withFlag = argv.length === 4;
   if (withFlag && (n < -int64Max / 2n || n > int64Max / 2n)) return err('ERR value is out of range');
+  if (n < -BigInt(randomRepeatsMax)) return randomRepeatsRange;
   return { n, withFlag };
 }
 

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../core/store';
-import { hrandfieldRepeatsMax } from '../../core/store/cmd-hashes';
+import { randomRepeatsMax } from '../../core/store/util';
 import { bulkBytes, type Reply } from '../../net/reply';
 import { seededRng } from './rng';
 
@@ -82,10 +82,10 @@ describe('HRANDFIELD', () => {
     }
   });
 
-  it('refuses a repeat count past hrandfieldRepeatsMax instead of building a huge reply', () => {
+  it('refuses a repeat count past randomRepeatsMax instead of building a huge reply', () => {
     const s = withHash(6);
-    expect(run(s, 'HRANDFIELD', 'h', String(-hrandfieldRepeatsMax)).reply).toMatchObject({ t: 'array' });
-    expect(run(s, 'HRANDFIELD', 'h', String(-hrandfieldRepeatsMax - 1)).reply).toMatchObject({ t: 'error' });
+    expect(run(s, 'HRANDFIELD', 'h', String(-randomRepeatsMax)).reply).toMatchObject({ t: 'array' });
+    expect(run(s, 'HRANDFIELD', 'h', String(-randomRepeatsMax - 1)).reply).toMatchObject({ t: 'error' });
     // A positive count is never a problem: it is capped by the hash's size.
     expect(strings(run(s, 'HRANDFIELD', 'h', '9223372036854775807').reply)).toEqual(fields);
   });

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Store, type Mutation } from '../../core/store';
-import { srandmemberRepeatsMax } from '../../core/store/cmd-sets';
+import { randomRepeatsMax } from '../../core/store/util';
 import type { Reply } from '../../net/reply';
 import { seededRng } from './rng';
 
@@ -122,8 +122,8 @@ describe('SRANDMEMBER', () => {
 
   it('refuses a negative count whose reply would not fit in memory', () => {
     const { leader } = pair(7);
-    expect(strings(run(leader, 'SRANDMEMBER', 's', String(-srandmemberRepeatsMax)).reply)).toHaveLength(srandmemberRepeatsMax);
-    expect(run(leader, 'SRANDMEMBER', 's', String(-srandmemberRepeatsMax - 1)).reply.t).toBe('error');
+    expect(strings(run(leader, 'SRANDMEMBER', 's', String(-randomRepeatsMax)).reply)).toHaveLength(randomRepeatsMax);
+    expect(run(leader, 'SRANDMEMBER', 's', String(-randomRepeatsMax - 1)).reply.t).toBe('error');
   });
 });
 

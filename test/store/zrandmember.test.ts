@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../core/store';
-import { zrandmemberRepeatsMax } from '../../core/store/cmd-zsets';
+import { randomRepeatsMax } from '../../core/store/util';
 import { bulkBytes, type Reply } from '../../net/reply';
 import { seededRng } from './rng';
 
@@ -85,10 +85,10 @@ describe('ZRANDMEMBER', () => {
     }
   });
 
-  it('refuses a repeat count past zrandmemberRepeatsMax instead of building a huge reply', () => {
+  it('refuses a repeat count past randomRepeatsMax instead of building a huge reply', () => {
     const s = withZset(6);
-    expect(run(s, 'ZRANDMEMBER', 'z', String(-zrandmemberRepeatsMax)).reply).toMatchObject({ t: 'array' });
-    expect(run(s, 'ZRANDMEMBER', 'z', String(-zrandmemberRepeatsMax - 1)).reply).toMatchObject({ t: 'error' });
+    expect(run(s, 'ZRANDMEMBER', 'z', String(-randomRepeatsMax)).reply).toMatchObject({ t: 'array' });
+    expect(run(s, 'ZRANDMEMBER', 'z', String(-randomRepeatsMax - 1)).reply).toMatchObject({ t: 'error' });
     // A positive count is never a problem: it is capped by the set's size (highest score first, as Redis).
     expect(strings(run(s, 'ZRANDMEMBER', 'z', '9223372036854775807').reply)).toEqual(members.slice().reverse());
   });
