@@ -1,16 +1,17 @@
 // Blocking list and sorted-set commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN,
-// BZPOPMAX) as part of the Core state machine. A blocked request waits in FIFO order per key;
+// BZPOPMAX, BLMPOP, BZMPOP) as part of the Core state machine. A blocked request waits in FIFO order per key;
 // after any entry modifies a key, the Core serves the oldest waiters of that key first, one
 // element each (so an element wakes exactly one client). Timeouts run on the Core's own clock
 // input, like everything else in core/, so the simulator drives and skews them.
 
 import { array, bulk, err, NULL, NULL_ARRAY, type Reply } from '../../net/reply';
+import { parseMpop } from '../store/util';
 import type { NodeId } from '../../net/types';
 import type { AckLevel } from './protocol';
 
-export type BlockingKind = 'blpop' | 'brpop' | 'blmove' | 'brpoplpush' | 'bzpopmin' | 'bzpopmax';
+export type BlockingKind = 'blpop' | 'brpop' | 'blmove' | 'brpoplpush' | 'bzpopmin' | 'bzpopmax' | 'blmpop' | 'bzmpop';
 
-export const blockingKinds: ReadonlySet<string> = new Set<BlockingKind>(['blpop', 'brpop', 'blmove', 'brpoplpush', 'bzpopmin', 'bzpopmax']);
+export const blockingKinds: ReadonlySet<string> = new Set<BlockingKind>(['blpop', 'brpop', 'blmove', 'brpoplpush', 'bzpopmin', 'bzpopmax', 'blmpop', 'bzmpop']);
 
 /** Most blocked requests the Core holds at once; more answer an error instead of blocking. */
 export const blockedRequestsMax = 100_000;
@@ -22,7 +23,7 @@ export interface BlockedRequest {
   readonly kind: BlockingKind;
   /** The keys it waits on (for BLMOVE/BRPOPLPUSH: the source). */
   readonly keys: readonly Buffer[];
-  /** BLMOVE/BRPOPLPUSH destination and directions. */
+  /** BLMOVE/BRPOPLPUSH destination and directions; BLMPOP/BZMPOP end and count. */
   readonly rest: readonly Buffer[];
   readonly db: number;
   readonly user: string | null;
@@ -37,8 +38,31 @@ export type ParsedBlocking =
 
 const arityErr = (name: string): Reply => err(`ERR wrong number of arguments for '${name}' command`);
 
-/** Parse a blocking command's arguments (the timeout is fractional seconds, as Redis 6+). */
+/** The timeout argument: fractional seconds, as Redis 6+. */
+function parseTimeout(b: Buffer): number | Reply {
+  const t = b.toString('latin1');
+  const secs = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(secs)) return err('ERR timeout is not a float or out of range');
+  if (secs < 0) return err('ERR timeout is negative');
+  return secs * 1000;
+}
+
+/**
+ * BLMPOP/BZMPOP timeout numkeys key... END [COUNT n]: the timeout first (Redis checks it
+ * first), then the rest as LMPOP/ZMPOP parse it; `rest` carries the end and the count.
+ */
+function parseBlockingMpop(kind: 'blmpop' | 'bzmpop', argv: readonly Buffer[]): ParsedBlocking {
+  if (argv.length < 5) return { ok: false, reply: arityErr(kind) };
+  const timeoutMs = parseTimeout(argv[1]!);
+  if (typeof timeoutMs !== 'number') return { ok: false, reply: timeoutMs };
+  const a = parseMpop(argv.slice(1), kind === 'blmpop' ? (['LEFT', 'RIGHT'] as const) : (['MIN', 'MAX'] as const));
+  if ('t' in a) return { ok: false, reply: a };
+  return { ok: true, kind, keys: a.keys, rest: [Buffer.from(a.where), Buffer.from(String(a.count))], timeoutMs };
+}
+
+/** Parse a blocking command's arguments. */
 export function parseBlocking(kind: BlockingKind, argv: readonly Buffer[]): ParsedBlocking {
+  if (kind === 'blmpop' || kind === 'bzmpop') return parseBlockingMpop(kind, argv);
   const n = argv.length;
   let keys: Buffer[];
   let rest: Buffer[] = [];
@@ -65,11 +89,9 @@ export function parseBlocking(kind: BlockingKind, argv: readonly Buffer[]): Pars
       break;
     }
   }
-  const t = argv[n - 1]!.toString('latin1');
-  const secs = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
-  if (!Number.isFinite(secs)) return { ok: false, reply: err('ERR timeout is not a float or out of range') };
-  if (secs < 0) return { ok: false, reply: err('ERR timeout is negative') };
-  return { ok: true, kind, keys, rest, timeoutMs: secs * 1000 };
+  const timeoutMs = parseTimeout(argv[n - 1]!);
+  if (typeof timeoutMs !== 'number') return { ok: false, reply: timeoutMs };
+  return { ok: true, kind, keys, rest, timeoutMs };
 }
 
 /** The non-blocking command that serves one attempt on `key`. */
@@ -87,6 +109,10 @@ export function attemptArgv(kind: BlockingKind, key: Buffer, rest: readonly Buff
       return [RPOPLPUSH, key, rest[0]!];
     case 'blmove':
       return [LMOVE, key, rest[0]!, rest[1]!, rest[2]!];
+    case 'blmpop':
+      return [rest[0]!.toString('latin1') === 'LEFT' ? LPOP : RPOP, key, rest[1]!];
+    case 'bzmpop':
+      return [rest[0]!.toString('latin1') === 'MIN' ? ZPOPMIN : ZPOPMAX, key, rest[1]!];
   }
 }
 
@@ -106,6 +132,12 @@ export function blockingReply(kind: BlockingKind, key: Buffer, r: Reply): Reply 
     case 'blmove':
     case 'brpoplpush':
       return r.t === 'bulk' || r.t === 'latin1' ? r : null;
+    case 'blmpop':
+      // LPOP key count: the elements, or a null array for a missing key.
+      return r.t === 'array' && r.items.length > 0 ? array([bulk(key), r]) : null;
+    case 'bzmpop':
+      // ZPOPMIN key count answers pairs; BZMPOP nests [member, score] in RESP2 too, as ZMPOP.
+      return r.t === 'pairs' && r.entries.length > 0 ? array([bulk(key), array(r.entries.map(([m, sc]) => array([m, sc])))]) : null;
   }
 }
 

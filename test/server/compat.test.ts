@@ -65,6 +65,28 @@ const sequences: { name: string; steps: (string[] | { other: string[] })[] }[] =
   },
   { name: 'blocking commands time out', steps: [['BLPOP', 'empty', '0.1'], ['BLMOVE', 'empty', 'x', 'LEFT', 'LEFT', '0.1'], ['BZPOPMIN', 'emptyz', '0.1']] },
   { name: 'blocking command argument errors', steps: [['BLPOP', 'k', 'x'], ['BLPOP', 'k', '-1'], ['BLPOP', 'k'], ['BLMOVE', 'a', 'b', 'UP', 'LEFT', '1'], ['SET', 's', 'v'], ['BLPOP', 's', '1']] },
+  {
+    name: 'BLMPOP and BZMPOP served at once',
+    steps: [
+      ['RPUSH', 'ml', 'a', 'b', 'c'],
+      ['BLMPOP', '1', '2', 'nope', 'ml', 'LEFT', 'COUNT', '2'],
+      ['BLMPOP', '1', '1', 'ml', 'RIGHT'],
+      ['EXISTS', 'ml'],
+      ['ZADD', 'mz', '1', 'a', '2', 'b', '3', 'c'],
+      ['BZMPOP', '1', '2', 'nope', 'mz', 'MAX', 'COUNT', '2'],
+      ['BZMPOP', '1', '1', 'mz', 'MIN', 'COUNT', '10'],
+    ],
+  },
+  { name: 'BLMPOP and BZMPOP time out', steps: [['BLMPOP', '0.1', '1', 'empty', 'LEFT'], ['BZMPOP', '0.1', '2', 'e1', 'e2', 'MIN']] },
+  {
+    name: 'BLMPOP and BZMPOP argument errors',
+    steps: [
+      ['BLMPOP', 'x', '1', 'k', 'LEFT'], ['BLMPOP', '-1', '1', 'k', 'LEFT'], ['BLMPOP', '0', '0', 'k', 'LEFT'], ['BLMPOP', '0', '1', 'k', 'UP'],
+      ['BLMPOP', '0', '1', 'k', 'LEFT', 'COUNT', '0'], ['BLMPOP', '0', '3', 'k', 'LEFT'], ['BLMPOP', '0', '1', 'k'], ['BZMPOP', '0', '1', 'k', 'LEFT'],
+      ['SET', 'sv', 'v'], ['BLMPOP', '1', '1', 'sv', 'LEFT'], ['BZMPOP', '1', '1', 'sv', 'MIN'],
+    ],
+  },
+  { name: 'BLMPOP and BZMPOP inside MULTI never block', steps: [['MULTI'], ['BLMPOP', '0', '1', 'empty3', 'LEFT'], ['BZMPOP', '0', '1', 'empty4', 'MIN'], ['RPUSH', 'q2', 'x'], ['BLMPOP', '0', '1', 'q2', 'LEFT'], ['EXEC']] },
   { name: 'blocking commands inside MULTI never block', steps: [['MULTI'], ['BLPOP', 'empty2', '0'], ['RPUSH', 'q', 'x'], ['BLPOP', 'q', '0'], ['EXEC']] },
 ];
 
@@ -144,6 +166,24 @@ describe('Redis compatibility: transactions and blocking commands', () => {
       expect(plain(await first)).toEqual(['jobs', 'j1']);
       expect(plain(await second)).toEqual(['jobs', 'j2']);
       expect(plain(await b.call(['LLEN', 'jobs']))).toBe(0);
+    } finally {
+      for (const x of [a, b, c]) x.close();
+    }
+  });
+
+  it('a blocked BLMPOP or BZMPOP is woken by a write to any of its keys, with up to COUNT elements', async () => {
+    const [a, b] = await clients(server.port, adminPassword);
+    const c = await RespClient.connect({ host: '127.0.0.1', port: server.port, insecure: true });
+    await c.call(['AUTH', adminPassword]);
+    try {
+      const lists = a.call(['BLMPOP', '5', '2', 'other', 'mjobs', 'LEFT', 'COUNT', '2']);
+      const zsets = c.call(['BZMPOP', '5', '1', 'mz2', 'MAX']);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(plain(await b.call(['RPUSH', 'mjobs', 'x', 'y', 'z']))).toBe(3);
+      expect(plain(await lists)).toEqual(['mjobs', ['x', 'y']]);
+      expect(plain(await b.call(['ZADD', 'mz2', '1', 'a', '2', 'b']))).toBe(2);
+      expect(plain(await zsets)).toEqual(['mz2', [['b', '2']]]);
+      expect(plain(await b.call(['LRANGE', 'mjobs', '0', '-1']))).toEqual(['z']);
     } finally {
       for (const x of [a, b, c]) x.close();
     }
