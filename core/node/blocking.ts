@@ -141,6 +141,17 @@ export function blockingReply(kind: BlockingKind, key: Buffer, r: Reply): Reply 
   }
 }
 
+/**
+ * The reply for a waiter woken because one of its keys was written, or null to keep waiting.
+ * A key that now holds another type wakes no one (Redis serves a ready key only when it has the
+ * waited-for type): `MULTI; LPUSH k x; DEL k; SET k v; EXEC` leaves a BLPOP on k blocked. Only
+ * the first attempt, when the command arrives, answers WRONGTYPE.
+ */
+export function wakeReply(kind: BlockingKind, key: Buffer, r: Reply): Reply | null {
+  if (r.t === 'error' && r.s.startsWith('WRONGTYPE')) return null;
+  return blockingReply(kind, key, r);
+}
+
 /** What a blocking command answers when it times out (Redis: a null array for every kind). */
 export const TIMEOUT_REPLY: Reply = NULL_ARRAY;
 

@@ -25,7 +25,7 @@ import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
 import { commandKeys, commandNameOf, findCommand, Store, writeCommandNames, type EvictionPolicy, type Mutation } from '../store';
-import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, type BlockedRequest, type BlockingKind } from './blocking';
+import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, wakeReply, type BlockedRequest, type BlockingKind } from './blocking';
 import { batchRequestsMax, CoreErrors, lazyPumpMsDefault, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type ClientRequest, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
@@ -602,8 +602,11 @@ export class Core implements Machine<NodeMsg> {
     for (const m of mutations) {
       const name = m.argv[0] === undefined ? '' : commandNameOf(m.argv[0]);
       if (wholeDbCommands.has(name)) {
-        if (name === 'flushall' || name === 'swapdb') for (let db = 0; db < this.store.databases; db++) this.dbResetAt.set(db, offset);
+        const every = name === 'flushall' || name === 'swapdb';
+        if (every) for (let db = 0; db < this.store.databases; db++) this.dbResetAt.set(db, offset);
         else this.dbResetAt.set(m.db, offset);
+        // SWAPDB can bring a waited-for key into a database: every waiter there gets an attempt.
+        for (const b of this.blocked) if (every || b.db === m.db) for (const k of b.keys) this.toServe.add(trackKey(b.db, k));
         continue;
       }
       const spec = findCommand(name);
@@ -697,7 +700,7 @@ export class Core implements Machine<NodeMsg> {
       for (const b of this.blocked.filter((x) => x.keys.some((k) => trackKey(x.db, k) === tk))) {
         const key = b.keys.find((k) => trackKey(b.db, k) === tk)!;
         const res = this.store.execute(attemptArgv(b.kind, key, b.rest), nowMs, { db: b.db, user: b.user });
-        const r = blockingReply(b.kind, key, res.reply);
+        const r = wakeReply(b.kind, key, res.reply);
         if (res.mutations.length > 0) this.appendEntry(res.mutations);
         if (r === null) break; // nothing left on this key for the next waiters either
         this.blocked = this.blocked.filter((x) => x !== b);

@@ -189,6 +189,26 @@ describe('Redis compatibility: transactions and blocking commands', () => {
     }
   });
 
+  it('a key that became another type wakes no one; SWAPDB wakes a waiter whose key it brings in', async () => {
+    const [a, b] = await clients(server.port, adminPassword);
+    try {
+      // Redis's list test "BLPOP, LPUSH + DEL + SET should not awake blocked client".
+      const first = a.call(['BLPOP', 'wt', '5']);
+      await new Promise((r) => setTimeout(r, 50));
+      for (const cmd of [['MULTI'], ['LPUSH', 'wt', 'x'], ['DEL', 'wt'], ['SET', 'wt', 'foo'], ['EXEC'], ['DEL', 'wt']]) await b.call(cmd);
+      expect(plain(await b.call(['LPUSH', 'wt', 'y']))).toBe(1);
+      expect(plain(await first)).toEqual(['wt', 'y']);
+      // "SWAPDB awakes blocked client".
+      const second = a.call(['BLPOP', 'sw', '5']);
+      await new Promise((r) => setTimeout(r, 50));
+      for (const cmd of [['SELECT', '1'], ['RPUSH', 'sw', 'hello'], ['SWAPDB', '0', '1'], ['SELECT', '0']]) await b.call(cmd);
+      expect(plain(await second)).toEqual(['sw', 'hello']);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('CLIENT UNBLOCK ends a blocked request; blocked_clients counts it meanwhile', async () => {
     const [a, b] = await clients(server.port, adminPassword);
     try {
