@@ -260,7 +260,6 @@ export const spop: Handler = (s, argv) => {
   return { t: 'set', items: memberReplies(popped) };
 };
 
-
 /**
  * SRANDMEMBER: without a count one member (nil if none); a count >= 0 asks for distinct
  * members (the whole set, in its order, when it has no more), a negative one for |count|
