@@ -142,14 +142,24 @@ export function blockingReply(kind: BlockingKind, key: Buffer, r: Reply): Reply 
 }
 
 /**
- * The reply for a waiter woken because one of its keys was written, or null to keep waiting.
- * A key that now holds another type wakes no one (Redis serves a ready key only when it has the
- * waited-for type): `MULTI; LPUSH k x; DEL k; SET k v; EXEC` leaves a BLPOP on k blocked. Only
- * the first attempt, when the command arrives, answers WRONGTYPE.
+ * The type of value a blocking kind waits on. A waiter is served only when its key holds that
+ * type (Redis serves a ready key only of the waited-for type): `MULTI; LPUSH k x; DEL k; SET k v;
+ * EXEC` leaves a BLPOP on k blocked. Once served, an attempt's error (a BLMOVE destination of
+ * another type) is the waiter's answer.
  */
-export function wakeReply(kind: BlockingKind, key: Buffer, r: Reply): Reply | null {
-  if (r.t === 'error' && r.s.startsWith('WRONGTYPE')) return null;
-  return blockingReply(kind, key, r);
+export function waitedType(kind: BlockingKind): 'list' | 'zset' {
+  switch (kind) {
+    case 'blpop':
+    case 'brpop':
+    case 'blmove':
+    case 'brpoplpush':
+    case 'blmpop':
+      return 'list';
+    case 'bzpopmin':
+    case 'bzpopmax':
+    case 'bzmpop':
+      return 'zset';
+  }
 }
 
 /** What a blocking command answers when it times out (Redis: a null array for every kind). */

@@ -25,7 +25,7 @@ import { batchEntriesMax, fetchBytesMax } from '../keeper/messages';
 import { decodeMutationBatch, encodeMutationBatch } from '../keeper/store-materializer';
 import { recordPayloadBytesMax } from '../wal/record';
 import { commandKeys, commandNameOf, findCommand, Store, writeCommandNames, type EvictionPolicy, type Mutation } from '../store';
-import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, wakeReply, type BlockedRequest, type BlockingKind } from './blocking';
+import { attemptArgv, blockedRequestsMax, blockingKinds, blockingReply, emptyInMultiReply, parseBlocking, TIMEOUT_REPLY, waitedType, type BlockedRequest, type BlockingKind } from './blocking';
 import { batchRequestsMax, CoreErrors, lazyPumpMsDefault, multiCommandsMax, watchedKeysMax, type AckLevel, type ClientMsg, type ClientRequest, type NodeMsg, type WatchToken } from './protocol';
 
 export interface CoreConfig {
@@ -112,6 +112,7 @@ export interface CoreStats {
 }
 
 const EXISTS = Buffer.from('EXISTS');
+const TYPE = Buffer.from('TYPE');
 /** Mutations that change a whole database (or all of them) at once. */
 const wholeDbCommands = new Set(['flushdb', 'flushall', 'swapdb']);
 /** Keys whose last modification offset is remembered for WATCH. */
@@ -699,8 +700,12 @@ export class Core implements Machine<NodeMsg> {
       this.toServe.delete(tk);
       for (const b of this.blocked.filter((x) => x.keys.some((k) => trackKey(x.db, k) === tk))) {
         const key = b.keys.find((k) => trackKey(b.db, k) === tk)!;
+        const typed = this.store.execute([TYPE, key], nowMs, { db: b.db, user: null });
+        if (typed.mutations.length > 0) this.appendEntry(typed.mutations);
+        const type = typed.reply.t === 'simple' ? typed.reply.s : 'none';
+        if (type !== 'none' && type !== waitedType(b.kind)) continue; // keeps waiting (see waitedType)
         const res = this.store.execute(attemptArgv(b.kind, key, b.rest), nowMs, { db: b.db, user: b.user });
-        const r = wakeReply(b.kind, key, res.reply);
+        const r = blockingReply(b.kind, key, res.reply);
         if (res.mutations.length > 0) this.appendEntry(res.mutations);
         if (r === null) break; // nothing left on this key for the next waiters either
         this.blocked = this.blocked.filter((x) => x !== b);

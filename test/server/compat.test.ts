@@ -203,6 +203,13 @@ describe('Redis compatibility: transactions and blocking commands', () => {
       await new Promise((r) => setTimeout(r, 50));
       for (const cmd of [['SELECT', '1'], ['RPUSH', 'sw', 'hello'], ['SWAPDB', '0', '1'], ['SELECT', '0']]) await b.call(cmd);
       expect(plain(await second)).toEqual(['sw', 'hello']);
+      // "BRPOPLPUSH with wrong destination type": once served, the attempt's error is the answer.
+      await b.call(['SET', 'bdst', 'nolist']);
+      const third = a.call(['BRPOPLPUSH', 'bsrc', 'bdst', '5']);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(plain(await b.call(['RPUSH', 'bsrc', 'foo']))).toBe(1);
+      expect(plain(await third)).toMatch(/^-WRONGTYPE/);
+      expect(plain(await b.call(['LRANGE', 'bsrc', '0', '-1']))).toEqual(['foo']);
     } finally {
       a.close();
       b.close();
