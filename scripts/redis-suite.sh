@@ -27,15 +27,16 @@ UNITS=("$@")
 [ ${#UNITS[@]} -gt 0 ] || UNITS=(type/string type/incr type/hash type/list type/set type/zset expire keyspace)
 
 command -v tclsh >/dev/null || { echo "tclsh is needed: apt-get install tcl" >&2; exit 1; }
+command -v redis-cli >/dev/null || bash "$ROOT/scripts/ensure-redis.sh"
 if [ ! -d "$CACHE/tests" ]; then
   mkdir -p "$(dirname "$CACHE")"
   tmp=$(mktemp -d)
   curl -fsSL "http://deb.debian.org/debian/pool/main/r/redis/redis_$VERSION.orig.tar.gz" -o "$tmp/src.tgz"
   tar -xzf "$tmp/src.tgz" -C "$tmp"
-  mv "$tmp/redis-$VERSION" "$CACHE"
-  rm -rf "$tmp"
+  # Patched where it was unpacked and moved into place last: a failed step leaves no half-made cache.
+  SRC="$tmp/redis-$VERSION"
   # AUTH on every connection, before the client is registered.
-  python3 - "$CACHE/tests/support/redis.tcl" <<'PY'
+  python3 - "$SRC/tests/support/redis.tcl" <<'PY'
 import sys
 p = sys.argv[1]
 s = open(p).read()
@@ -50,11 +51,13 @@ s = s.replace(anchor, """    fconfigure $fd -translation binary
     set id [incr ::redis::id]""", 1)
 open(p, 'w').write(s)
 PY
-  sed -i 's/^    r function flush$/    catch {r function flush}/; s/^        r config set \$param \$val$/        catch {r config set $param $val}/' "$CACHE/tests/support/server.tcl"
-  grep -q 'catch {r function flush}' "$CACHE/tests/support/server.tcl" || { echo "server.tcl changed" >&2; exit 1; }
+  sed -i 's/^    r function flush$/    catch {r function flush}/; s/^        r config set \$param \$val$/        catch {r config set $param $val}/' "$SRC/tests/support/server.tcl"
+  grep -q 'catch {r function flush}' "$SRC/tests/support/server.tcl" || { echo "server.tcl changed" >&2; exit 1; }
   # `r config set ...` in a test body: an encoding threshold Keepsake does not have answers "" here.
-  sed -i 's/^    \[srv \$level "client"\] {\*}\$args$/    if {[string tolower [lindex $args 0]] eq "config" \&\& [string tolower [lindex $args 1]] eq "set" \&\& [string match {*-max-*} [lindex $args 2]]} { catch {[srv $level "client"] {*}$args}; return "" }\n    [srv $level "client"] {*}$args/' "$CACHE/tests/test_helper.tcl"
-  grep -q 'catch {\[srv \$level "client"\]' "$CACHE/tests/test_helper.tcl" || { echo "test_helper.tcl changed" >&2; exit 1; }
+  sed -i 's/^    \[srv \$level "client"\] {\*}\$args$/    if {[string tolower [lindex $args 0]] eq "config" \&\& [string tolower [lindex $args 1]] eq "set" \&\& [string match {*-max-*} [lindex $args 2]]} { catch {[srv $level "client"] {*}$args}; return "" }\n    [srv $level "client"] {*}$args/' "$SRC/tests/test_helper.tcl"
+  grep -q 'catch {\[srv \$level "client"\]' "$SRC/tests/test_helper.tcl" || { echo "test_helper.tcl changed" >&2; exit 1; }
+  mv "$SRC" "$CACHE"
+  rm -rf "$tmp"
 fi
 
 # A fresh server (and data directory) per unit: a unit that fails half-way can leave settings
