@@ -256,6 +256,16 @@ export function commandNameOf(b: Buffer): string {
   return s;
 }
 
+/** Whether `argc` arguments (the name included) fit the command's arity. */
+export function arityOk(c: CommandSpec<unknown>, argc: number): boolean {
+  return c.arity >= 0 ? argc === c.arity : argc >= -c.arity;
+}
+
+/** The replication-only commands (KSRESTORE, KSUSER.*): in the table, not for clients to send or see. */
+export function isInternalCommand(c: CommandSpec<unknown>): boolean {
+  return c.name === 'ksrestore' || c.name.startsWith('ksuser.');
+}
+
 export function findCommand(nameLatin1: string): StoreCommand | undefined {
   return commandIndex.get(nameLatin1) ?? commandIndex.get(nameLatin1.toLowerCase());
 }

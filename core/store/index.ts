@@ -22,5 +22,5 @@ export type {
   Handler,
   StoreOps,
 } from './types';
-export { commandTable, commandIndex, findCommand, commandKeys, commandNameOf, writeCommandNames, type StoreCommand } from './commands';
+export { arityOk, commandTable, commandIndex, findCommand, commandKeys, commandNameOf, isInternalCommand, writeCommandNames, type StoreCommand } from './commands';
 export { rolesFor, dbAllowed, noPermDb } from './acl';

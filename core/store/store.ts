@@ -7,7 +7,7 @@ import { decode } from '@msgpack/msgpack';
 import { assert, type Rng } from '../../net/types';
 import { err, Errors, type Reply } from '../../net/reply';
 import { dbAllowed, noPermDb } from './acl';
-import { commandNameOf, findCommand, type StoreCommand } from './commands';
+import { arityOk, commandNameOf, findCommand, type StoreCommand } from './commands';
 import type { Entry, EvictionPolicy, ExecResult, Mutation, Session, StoreOps, StoreOptions, UserRecord } from './types';
 import { bytesLatin1, decodeValue, type Payload } from './dump';
 import { KeyTable } from './key-table';
@@ -560,10 +560,6 @@ export class Store implements StoreOps {
     }
     assert(used === this.usedBytes, `used ${this.usedBytes} != recomputed ${used}`);
   }
-}
-
-function arityOk(c: StoreCommand, argc: number): boolean {
-  return c.arity >= 0 ? argc === c.arity : argc >= -c.arity;
 }
 
 function unknownCommand(argv: readonly Buffer[]): Reply {

@@ -17,7 +17,7 @@ import { isKeeperMsg, keeperNode } from '../../core/node/keeper-node';
 import { CoreSnapshots } from '../../core/node/core-snapshots';
 import { multiCommandsMax, watchedKeysMax, type AckLevel, type ClientRequest, type NodeMsg } from '../../core/node/protocol';
 import { Keeper } from '../../core/keeper/keeper';
-import { commandKeys, commandTable, findCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
+import { arityOk, commandKeys, commandTable, findCommand, isInternalCommand, type EvictionPolicy, type UserRecord } from '../../core/store';
 import { globMatch } from '../../core/store/glob';
 import { hashBytes, passwordBytesMax, pbkdf2Iterations, saltBytes, scryptN, type PasswordRecord } from '../../net/password';
 import { array, bulk, bulkStr, err, Errors, int, NULL, OK, simple, type Reply } from '../../net/reply';
@@ -448,32 +448,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   /** Inside MULTI: check and queue (Redis answers QUEUED, or an error that dooms the EXEC). */
   function queueInMulti(conn: Connection, name: string, argv: Buffer[]): Reply {
     const queue = conn.session.multi!;
-    if (blockingKinds.has(name)) {
-      // Blocking commands are the Core's own (they never block inside MULTI); it checks their arguments.
-      if (queue.length >= multiCommandsMax) return err(`ERR too many commands queued in MULTI (at most ${multiCommandsMax})`);
-      queue.push(argv.map((a) => Buffer.from(a)));
-      return simple('QUEUED');
-    }
-    const spec = findCommand(name);
     const fail = (r: Reply): Reply => {
       conn.session.multiError = true;
       return r;
     };
-    if (!spec || spec.name === 'ksrestore' || spec.name.startsWith('ksuser.')) {
+    const enqueue = (): Reply => {
+      if (queue.length >= multiCommandsMax) return err(`ERR too many commands queued in MULTI (at most ${multiCommandsMax})`);
+      queue.push(argv.map((a) => Buffer.from(a)));
+      return simple('QUEUED');
+    };
+    /** Enqueue; a full queue dooms the EXEC. */
+    const queued = (): Reply => {
+      const r = enqueue();
+      return r.t === 'error' ? fail(r) : r;
+    };
+    // Blocking commands are the Core's own (they never block inside MULTI); it checks their
+    // arguments. A full queue refuses one without dooming the EXEC, as it always has.
+    if (blockingKinds.has(name)) return enqueue();
+    const spec = findCommand(name);
+    if (!spec || isInternalCommand(spec)) {
       const local = queueableServerCommands.get(name);
       if (spec === undefined && local !== undefined) {
         if (argv.length < local[0] || argv.length > local[1]) return fail(err(Errors.wrongArity(name)));
-        if (queue.length >= multiCommandsMax) return fail(err(`ERR too many commands queued in MULTI (at most ${multiCommandsMax})`));
-        queue.push(argv.map((a) => Buffer.from(a)));
-        return simple('QUEUED');
+        return queued();
       }
       if (spec === undefined && serverOnlyCommands.has(name)) return fail(err(`ERR Command '${name}' cannot be used inside MULTI in Keepsake (only data commands and ${[...queueableServerCommands.keys()].join('/').toUpperCase()} are transactional)`));
       return fail(err(Errors.unknownCommand(argv[0]!.toString('latin1'), argv.slice(1, 20).map((a) => a.toString('latin1').slice(0, 128)))));
     }
-    if (spec.arity >= 0 ? argv.length !== spec.arity : argv.length < -spec.arity) return fail(err(Errors.wrongArity(name)));
-    if (queue.length >= multiCommandsMax) return fail(err(`ERR too many commands queued in MULTI (at most ${multiCommandsMax})`));
-    queue.push(argv.map((a) => Buffer.from(a)));
-    return simple('QUEUED');
+    if (!arityOk(spec, argv.length)) return fail(err(Errors.wrongArity(name)));
+    return queued();
   }
 
   async function execCommand(conn: Connection, argv: Buffer[]): Promise<Reply> {
@@ -711,7 +714,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   function commandCommand(args: string[], argv: readonly Buffer[]): Reply {
     const sub = (args[0] ?? '').toLowerCase();
-    const specs = [...commandTable.values()].filter((c) => !c.name.startsWith('ksuser.') && c.name !== 'ksrestore');
+    const specs = [...commandTable.values()].filter((c) => !isInternalCommand(c));
     const entry = (c: (typeof specs)[number]): Reply =>
       array([bulkStr(c.name), int(c.arity), array([...c.flags, ...(c.numkeysAt === undefined ? [] : ['movablekeys'])].map((f) => simple(f))), int(c.firstKey), int(c.lastKey), int(c.keyStep)]);
     if (sub === '') return array(specs.map(entry));
@@ -855,8 +858,8 @@ function totalKeys(core: Core): number {
 function commandGetKeys(cmdArgv: readonly Buffer[]): Reply {
   if (cmdArgv.length < 2) return err(Errors.wrongArity('command|getkeys'));
   const spec = findCommand(cmdArgv[0]!.toString('latin1').toLowerCase());
-  if (spec === undefined || spec.name === 'ksrestore' || spec.name.startsWith('ksuser.')) return err('ERR Invalid command specified');
-  if (spec.arity >= 0 ? cmdArgv.length !== spec.arity : cmdArgv.length < -spec.arity) return err('ERR Invalid number of arguments specified for command');
+  if (spec === undefined || isInternalCommand(spec)) return err('ERR Invalid command specified');
+  if (!arityOk(spec, cmdArgv.length)) return err('ERR Invalid number of arguments specified for command');
   const keys = commandKeys(spec, cmdArgv);
   if (spec.name === 'sort') {
     // The last STORE wins, as in Redis.
