@@ -1,8 +1,7 @@
 // Hash commands (t_hash.c). Fields keep insertion order, as redis's listpack encoding does.
 
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, OK, ONE, pairs, ZERO, type Reply } from '../../net/reply';
-import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
-import { globMatch } from './glob';
+import { parseElementScan, scanElements } from './cmd-keys';
 import { addHumanFloat, int64Max, int64Min, intValue, parseDouble, parseInt64 } from './numbers';
 import type { Handler } from './types';
 import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, parseRandCount } from './util';
@@ -166,15 +165,12 @@ export const hincrbyfloat: Handler = (s, argv) => {
  */
 export const hscanWholeFieldsMax = 128;
 
-/** HSCAN: small hashes in one reply; larger ones walk insertion order (scanWindow). */
+/** HSCAN: small hashes in one reply; larger ones walk insertion order (scanElements). */
 export const hscan: Handler = (s, argv) => {
   const p = parseElementScan(argv, () => lookupTyped(s, key(argv[1]!), 'hash'));
   if ('t' in p) return p;
   const m = p.v.v.m;
-  const w = scanWindow(m, m.size, p.o, m.size <= hscanWholeFieldsMax);
-  const out: Reply[] = [];
-  for (const [f, v] of w.items) if (p.o.match === null || globMatch(p.o.match, f)) out.push(bulk(keyBuf(f)), bulk(v));
-  return scanReply(w.next, out);
+  return scanElements(m, m.size, p.o, m.size <= hscanWholeFieldsMax, ([f]) => f, ([f, v]) => [bulk(keyBuf(f)), bulk(v)]);
 };
 
 /** HRANDFIELD key [count [WITHVALUES]] (hrandfieldCommand): fields drawn with s.randomInt. */

@@ -233,7 +233,7 @@ export const elementScanCallsMax = 64;
  * O(size * elementScanCallsMax) instead of O(size^2 / COUNT). An element deleted mid-scan
  * can make one later element be skipped.
  */
-export function scanWindow<T>(elements: Iterable<T>, size: number, o: ScanOptions, whole: boolean): { items: T[]; next: number } {
+function scanWindow<T>(elements: Iterable<T>, size: number, o: ScanOptions, whole: boolean): { items: T[]; next: number } {
   const start = whole ? 0 : o.cursor;
   const end = whole ? size : o.cursor + Math.max(o.count, Math.ceil(size / elementScanCallsMax));
   const items: T[] = [];
@@ -243,6 +243,17 @@ export function scanWindow<T>(elements: Iterable<T>, size: number, o: ScanOption
     if (i++ >= start) items.push(x);
   }
   return { items, next: end >= size ? 0 : end };
+}
+
+/**
+ * One HSCAN/SSCAN/ZSCAN call: the window of `elements` (scanWindow), those whose `name`
+ * matches MATCH rendered by `render`, and the next cursor.
+ */
+export function scanElements<T>(elements: Iterable<T>, size: number, o: ScanOptions, whole: boolean, name: (x: T) => string, render: (x: T) => readonly Reply[]): Reply {
+  const w = scanWindow(elements, size, o, whole);
+  const out: Reply[] = [];
+  for (const x of w.items) if (o.match === null || globMatch(o.match, name(x))) out.push(...render(x));
+  return scanReply(w.next, out);
 }
 
 /** A scan reply: the next cursor and the elements. */

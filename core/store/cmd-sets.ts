@@ -3,8 +3,7 @@
 import { array, bulk, EMPTY_ARRAY, err, int, NULL, ONE, ZERO, type Reply } from '../../net/reply';
 import { parseInt64 } from './numbers';
 import type { Handler, StoreOps } from './types';
-import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
-import { globMatch } from './glob';
+import { parseElementScan, scanElements } from './cmd-keys';
 import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, parseRandCount, upper } from './util';
 import { newSet, setAdd, setRem, type SetVal } from './values';
 
@@ -318,8 +317,5 @@ export const sscan: Handler = (s, argv) => {
   const set = p.v.v.s;
   const intset = intsetValues(set, set.size) !== null;
   const ordered = intset ? redisOrder([...set]) : set;
-  const w = scanWindow(ordered, set.size, p.o, intset || set.size <= sscanWholeMembersMax);
-  const out: Reply[] = [];
-  for (const m of w.items) if (p.o.match === null || globMatch(p.o.match, m)) out.push(bulk(keyBuf(m)));
-  return scanReply(w.next, out);
+  return scanElements(ordered, set.size, p.o, intset || set.size <= sscanWholeMembersMax, (m) => m, (m) => [bulk(keyBuf(m))]);
 };

@@ -1,8 +1,7 @@
 // Sorted set commands (t_zset.c), over values.ts's sorted array.
 
 import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, pairs, ZERO, type Reply } from '../../net/reply';
-import { parseElementScan, scanReply, scanWindow } from './cmd-keys';
-import { globMatch } from './glob';
+import { parseElementScan, scanElements } from './cmd-keys';
 import { formatDouble17g, parseDouble, parseInt64, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { drawDistinct, drawRepeats, E, firstTyped, key, keyBuf, lookupTyped, parseMpop, parseRandCount, upper } from './util';
@@ -479,28 +478,19 @@ export const zrandmember: Handler = (s, argv) => {
   return emit(drawDistinct(s, all.slice(), Number(c.n)), c.withFlag);
 };
 
-
-/**
- * ZSCAN in sorted order (a listpack's order). Unlike HSCAN, options are parsed after the
- * lookup, as redis's scanGenericCommand does: a missing key answers an empty scan whatever
- * follows the cursor, and WRONGTYPE wins over a syntax error; only the cursor is checked first.
- */
 /**
  * Sorted sets up to this many members answer ZSCAN in one reply with cursor 0, as Redis does
  * for listpack-encoded ones (zset-max-listpack-entries 128).
  */
 export const zscanWholeMembersMax = 128;
 
-/** ZSCAN: small sets in one reply; larger ones walk score order (scanWindow). */
+/** ZSCAN: small sets in one reply; larger ones walk score order (scanElements). */
 export const zscan: Handler = (s, argv) => {
   const p = parseElementScan(argv, () => lookupTyped(s, key(argv[1]!), 'zset'));
   if ('t' in p) return p;
   const z = p.v.v.sorted;
-  const w = scanWindow(z, z.length, p.o, z.length <= zscanWholeMembersMax);
-  const out: Reply[] = [];
   // Scores as the listpack holds them: text in 7.0's %.17g, a bulk string even under RESP3.
-  for (const it of w.items) if (p.o.match === null || globMatch(p.o.match, it.member)) out.push(bulk(keyBuf(it.member)), bulk(Buffer.from(formatDouble17g(it.score))));
-  return scanReply(w.next, out);
+  return scanElements(z, z.length, p.o, z.length <= zscanWholeMembersMax, (it) => it.member, (it) => [bulk(keyBuf(it.member)), bulk(Buffer.from(formatDouble17g(it.score)))]);
 };
 
 // ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE, their read forms ZUNION, ZINTER, ZDIFF, and
