@@ -4,7 +4,7 @@ import { array, bulk, EMPTY_ARRAY, err, int, NULL, ONE, ZERO, type Reply } from 
 import { parseInt64 } from './numbers';
 import type { Handler, StoreOps } from './types';
 import { parseElementScan, scanElements } from './cmd-keys';
-import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, parseRandCount, upper } from './util';
+import { drawDistinct, drawRepeats, E, key, keyBuf, lookupTyped, parseLimit, parseRandCount, upper } from './util';
 import { newSet, setAdd, setRem, type SetVal } from './values';
 
 /**
@@ -283,7 +283,6 @@ export const srandmember: Handler = (s, argv) => {
 };
 
 const numkeysTooMany = err("ERR Number of keys can't be greater than number of args");
-const limitNegative = err("ERR LIMIT can't be negative");
 
 /** SINTERCARD numkeys key [key ...] [LIMIT limit]: the intersection's size, counting stops at limit (0: none). */
 export const sintercard: Handler = (s, argv) => {
@@ -294,10 +293,9 @@ export const sintercard: Handler = (s, argv) => {
   let limit = 0;
   for (let j = keysEnd; j < argv.length; j++) {
     if (upper(argv[j]!) !== 'LIMIT' || j + 1 >= argv.length) return E.syntax;
-    const l = parseInt64(argv[++j]!);
-    if (l === null || l < 0n) return limitNegative;
-    // Beyond any set's size a limit is no limit.
-    limit = l > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(l);
+    const l = parseLimit(argv[++j]!);
+    if (typeof l !== 'number') return l;
+    limit = l;
   }
   const sets = lookupSets(s, argv, 2, keysEnd);
   if (!Array.isArray(sets)) return sets;

@@ -4,8 +4,8 @@ import { array, bulk, double, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, pairs, ZE
 import { parseElementScan, scanElements } from './cmd-keys';
 import { formatDouble17g, parseDouble, parseInt64, parseIntArg } from './numbers';
 import type { Handler, StoreOps } from './types';
-import { drawDistinct, drawRepeats, E, firstTyped, key, keyBuf, lookupTyped, parseMpop, parseRandCount, upper } from './util';
-import { isStr, newZSet, zcmp, zLowerBound, zsetDel, zsetDelWhere, zsetFromSorted, zsetPut, type ZItem, type ZSetVal } from './values';
+import { drawDistinct, drawRepeats, E, firstTyped, key, keyBuf, lookupTyped, parseLimit, parseMpop, parseRandCount, upper } from './util';
+import { isStr, newZSet, zcmp, zLowerBound, zsetDel, zsetDelWhere, zsetFromSorted, zsetPopEnd, zsetPut, type ZItem, type ZSetVal } from './values';
 
 const nanScore = err('ERR resulting score is not a number (NaN)');
 
@@ -263,12 +263,12 @@ function parsePick(minB: Buffer, maxB: Buffer, q: RangeQuery): Pick | Reply {
       return (z) => applyLimit(ordered(z, q.rev).filter((it) => aboveMin(lo, it.member) && belowMax(hi, it.member)), q);
     }
     default:
-      return unreachableRange(q.type);
+      return unreachable('range type', q.type);
   }
 }
 
-function unreachableRange(x: never): never {
-  throw new Error(`unreachable range type: ${String(x)}`);
+function unreachable(what: string, x: never): never {
+  throw new Error(`unreachable ${what}: ${JSON.stringify(x)}`);
 }
 
 /** The items a range command selects from the zset at argv[at] (bounds follow it), or an error. */
@@ -427,10 +427,8 @@ export const zpopmax: Handler = (s, argv) => zpop(s, argv, true);
 
 /** Remove up to `count` items from the low (or, `max`, the high) end; in pop order. The caller writes. */
 function popItems(z: ZSetVal, max: boolean, count: number): ZItem[] {
-  const n = Math.min(count, z.sorted.length);
-  const taken = max ? z.sorted.slice(z.sorted.length - n).reverse() : z.sorted.slice(0, n);
-  for (const it of taken) zsetDel(z, it.member);
-  return taken;
+  // One splice at the end, where a zsetDel per member would search and splice each time.
+  return zsetPopEnd(z, max, Math.min(count, z.sorted.length));
 }
 
 const ZPOPMIN = Buffer.from('ZPOPMIN');
@@ -516,8 +514,6 @@ interface SetOpArgs {
   limit: number;
 }
 
-const limitNegative = err("ERR LIMIT can't be negative");
-
 const noScores: ReadonlyMap<string, number> = new Map();
 const ZADD = Buffer.from('ZADD');
 const DEL = Buffer.from('DEL');
@@ -540,12 +536,8 @@ function opScores(s: StoreOps, kb: Buffer): ReadonlyMap<string, number> | 'wrong
     case 'json':
       return 'wrongtype';
     default:
-      return unreachableValue(v);
+      return unreachable('value', v);
   }
-}
-
-function unreachableValue(x: never): never {
-  throw new Error(`unreachable value: ${JSON.stringify(x)}`);
 }
 
 /**
@@ -581,10 +573,9 @@ function parseSetOp(s: StoreOps, argv: readonly Buffer[], numAt: number, op: Set
     } else if (form === 'read' && opt === 'WITHSCORES') {
       a.withScores = true;
     } else if (form === 'card' && opt === 'LIMIT' && left >= 1) {
-      const l = parseInt64(argv[++j]!);
-      if (l === null || l < 0n) return limitNegative;
-      // Beyond any set's size a limit is no limit.
-      a.limit = l > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(l);
+      const l = parseLimit(argv[++j]!);
+      if (typeof l !== 'number') return l;
+      a.limit = l;
     } else return E.syntax;
   }
   return a;
@@ -602,12 +593,8 @@ function aggregate(target: number, val: number, how: Aggregate): number {
     case 'max':
       return val > target ? val : target;
     default:
-      return unreachableAggregate(how);
+      return unreachable('aggregate', how);
   }
-}
-
-function unreachableAggregate(x: never): never {
-  throw new Error(`unreachable aggregate: ${String(x)}`);
 }
 
 /** weight x score, where 0 x inf counts as 0. */

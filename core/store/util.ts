@@ -104,6 +104,15 @@ export function parseMpop<W extends string>(argv: readonly Buffer[], ends: reado
   return { keys: argv.slice(2, whereAt), where, count: count ?? 1 };
 }
 
+const limitNegative = err("ERR LIMIT can't be negative");
+
+/** SINTERCARD/ZINTERCARD's LIMIT argument: 0 for none, and beyond any set's size a limit is none. */
+export function parseLimit(b: Buffer): number | Reply {
+  const l = parseInt64(b);
+  if (l === null || l < 0n) return limitNegative;
+  return l > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(l);
+}
+
 /** HRANDFIELD/ZRANDMEMBER key count [flag]: the count, and whether the flag (WITHVALUES, WITHSCORES) was given. */
 export interface RandCount {
   readonly n: bigint;

@@ -212,6 +212,16 @@ export function zsetDel(z: ZSetVal, member: string): boolean {
   return true;
 }
 
+/** Remove the `count` (<= size) lowest items, or with `max` the highest, in one splice; in pop order. */
+export function zsetPopEnd(z: ZSetVal, max: boolean, count: number): ZItem[] {
+  const taken = max ? z.sorted.splice(z.sorted.length - count, count).reverse() : z.sorted.splice(0, count);
+  for (const it of taken) {
+    z.scores.delete(it.member);
+    z.bytes -= zsetMemberOverheadBytes + it.member.length;
+  }
+  return taken;
+}
+
 /** Remove every item `drop` selects in one pass (range removals: one O(n) pass, not a splice each). */
 export function zsetDelWhere(z: ZSetVal, drop: (it: ZItem) => boolean): number {
   let kept = 0;
