@@ -23,6 +23,13 @@ function strings(r: Reply): string[] {
 }
 
 const members = Array.from({ length: 40 }, (_, i) => `m${i}`);
+
+/** `got` is `n` distinct members of the set. */
+function expectDistinctMembers(got: readonly string[], n: number): void {
+  expect(got).toHaveLength(n);
+  expect(new Set(got).size).toBe(n);
+  for (const x of got) expect(members).toContain(x);
+}
 /** A store holding set s = members, and a follower in the same state. */
 function pair(seed: number): { leader: Store; follower: Store } {
   const leader = mk(seed);
@@ -40,9 +47,7 @@ describe('SPOP', () => {
       const res = run(leader, 'SPOP', 's', '7');
       const popped = strings(res.reply);
       expect(res.reply.t).toBe('set');
-      expect(popped).toHaveLength(7);
-      expect(new Set(popped).size).toBe(7);
-      for (const p of popped) expect(members).toContain(p);
+      expectDistinctMembers(popped, 7);
       expect(res.mutations.map(text)).toEqual([`SREM s ${popped.join(' ')}`]);
       for (const m of res.mutations) follower.applyMutation(m);
       expect(smembers(leader).sort()).toEqual(members.filter((m) => !popped.includes(m)).sort());
@@ -97,9 +102,7 @@ describe('SRANDMEMBER', () => {
       const res = run(leader, 'SRANDMEMBER', 's', '12');
       const picked = strings(res.reply);
       expect(res.reply.t).toBe('array');
-      expect(picked).toHaveLength(12);
-      expect(new Set(picked).size).toBe(12);
-      for (const p of picked) expect(members).toContain(p);
+      expectDistinctMembers(picked, 12);
       expect(res.mutations).toEqual([]);
       expect(leader.digest()).toBe(before);
     }
