@@ -1,7 +1,8 @@
 // Blocking list and sorted-set commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN,
-// BZPOPMAX, BLMPOP, BZMPOP) as part of the Core state machine. A blocked request waits in FIFO order per key;
-// after any entry modifies a key, the Core serves the oldest waiters of that key first, one
-// element each (so an element wakes exactly one client). Timeouts run on the Core's own clock
+// BZPOPMAX, BLMPOP, BZMPOP) as part of the Core state machine. A blocked request waits in
+// FIFO order per key; after any entry modifies a key, the Core serves the oldest waiters of
+// that key first, one element each (BLMPOP/BZMPOP: up to their COUNT), so an element wakes
+// exactly one client. Timeouts run on the Core's own clock
 // input, like everything else in core/, so the simulator drives and skews them.
 
 import { array, bulk, err, NULL, NULL_ARRAY, type Reply } from '../../net/reply';
